@@ -1,0 +1,50 @@
+"""Configuration. Everything can be overridden by environment variables of the same name."""
+import os
+import secrets
+
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTANCE_DIR = os.environ.get('INSTANCE_DIR', os.path.join(BASE_DIR, 'instance'))
+
+
+def _secret_key():
+    """A persistent random key for the embedded default; production sets SECRET_KEY."""
+    path = os.path.join(INSTANCE_DIR, 'secret_key')
+    if os.path.exists(path):
+        with open(path) as fh:
+            return fh.read().strip()
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    key = secrets.token_hex(32)
+    with open(path, 'w') as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    DATABASE_URL = os.environ.get(
+        'DATABASE_URL', 'sqlite:///' + os.path.join(INSTANCE_DIR, 'registry.db'))
+    SECRET_KEY = os.environ.get('SECRET_KEY') or None      # filled in by create_app
+    UPLOAD_DIR = os.environ.get('UPLOAD_DIR', os.path.join(INSTANCE_DIR, 'uploads'))
+    OUTPUT_DIR = os.environ.get('OUTPUT_DIR', os.path.join(INSTANCE_DIR, 'output'))
+    # CJK TrueType font for PDFs (Debian package fonts-wqy-zenhei); STSong-Light when missing.
+    CJK_FONT_PATH = os.environ.get('CJK_FONT_PATH', '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc')
+    BABEL_DEFAULT_LOCALE = 'zh_Hans_CN'
+    BABEL_DEFAULT_TIMEZONE = 'Asia/Shanghai'
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None          # tokens live as long as the session
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = 'Lax'
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    # Working-day deadlines (domain §1, §3)
+    DECISION_WORKING_DAYS = 20
+    JOINT_REVIEW_WORKING_DAYS = 10
+    # Extra non-working days (public holidays), ISO dates, comma separated.
+    HOLIDAYS = [d for d in os.environ.get('HOLIDAYS', '').split(',') if d]
+    SEED_DEMO = os.environ.get('SEED_DEMO', '1') == '1'
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    SEED_DEMO = False

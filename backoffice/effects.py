@@ -1,0 +1,153 @@
+"""What a transition does besides moving the state. Each runs inside perform()'s transaction."""
+import datetime
+
+from flask import current_app, has_app_context
+
+from models import (Application, ApplicationRefusalGround, ApplicationSpecialty, Certificate, Person,
+                    Qualification, RegisteredSpecialty, Registration, Specialty)
+
+from . import numbering
+from .calendar import add_working_days
+from .validators import ValidationError, id_number_facts, validate_id_number
+
+VALIDITY_YEARS = 3
+
+
+def _config(key, default):
+    return current_app.config.get(key, default) if has_app_context() else default
+
+
+def _years_later(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def start_review_clock(ctx):
+    """受理: the decision is due 20 working days later (+10 when a joint review is needed)."""
+    days = _config('DECISION_WORKING_DAYS', 20)
+    joint = (Specialty.select().join(ApplicationSpecialty)
+             .where((ApplicationSpecialty.application == ctx.app) & (Specialty.joint_review == True))  # noqa
+             .exists())
+    if joint:
+        days += _config('JOINT_REVIEW_WORKING_DAYS', 10)
+    deadline = add_working_days(ctx.today, days, _config('HOLIDAYS', []))
+    Application.update(deadline=deadline, accepted_by=ctx.actor, correction_note='').where(
+        Application.id == ctx.app.id).execute()
+
+
+def record_correction_note(ctx):
+    Application.update(correction_note=ctx.comment.strip(), deadline=None).where(
+        Application.id == ctx.app.id).execute()
+
+
+def record_return_reason(ctx):
+    Application.update(return_reason=ctx.comment.strip()).where(Application.id == ctx.app.id).execute()
+
+
+def record_decider(ctx):
+    Application.update(decided_by=ctx.actor).where(Application.id == ctx.app.id).execute()
+
+
+def record_refusal(ctx):
+    record_decider(ctx)
+    ids = sorted({int(i) for i in ctx.data.get('grounds', [])})
+    ApplicationRefusalGround.insert_many(
+        [{'application': ctx.app.id, 'ground': i} for i in ids]).on_conflict_ignore().execute()
+    Application.update(refusal_text=ctx.data.get('text', '') or ctx.comment or '').where(
+        Application.id == ctx.app.id).execute()
+
+
+def apply_info_change(ctx):
+    """信息修改 approved: the person's name / ID number change now."""
+    record_decider(ctx)
+    app = ctx.app
+    person = Person.get_by_id(app.person_id)
+    if app.new_id_number:
+        try:
+            number = validate_id_number(app.new_id_number)
+        except ValidationError as exc:
+            from .workflow import WorkflowError
+            raise WorkflowError(exc.message)
+        clash = Person.get_or_none((Person.id_number == number) & (Person.id != person.id))
+        if clash is not None:
+            from .workflow import WorkflowError
+            raise WorkflowError('新身份证号码已被其他人员使用，请核实')
+        person.id_number = number
+        person.birth_date, person.gender = id_number_facts(number)
+    if app.new_name:
+        person.name = app.new_name.strip()
+    person.updated_at = datetime.datetime.now().replace(microsecond=0)
+    person.save()
+
+
+def _chosen(app):
+    return list(Specialty.select().join(ApplicationSpecialty)
+                .where(ApplicationSpecialty.application == app).order_by(Specialty.sort))
+
+
+def _void_certificates(registration):
+    Certificate.update(state='void').where(
+        (Certificate.registration == registration) & (Certificate.state == 'valid')).execute()
+
+
+def take_effect(ctx):
+    """The announced decision takes effect on the registry (domain §4, §7)."""
+    app, today = ctx.app, ctx.today
+    kind = app.business_type
+    person = Person.get_by_id(app.person_id)
+    if kind in ('initial', 'reregister'):
+        _create_registration(app, person, today)
+    elif kind == 'addition':
+        reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
+        until = _years_later(today, VALIDITY_YEARS)
+        for s in _chosen(app):
+            RegisteredSpecialty.insert(registration=reg, specialty=s, valid_from=today, valid_until=until,
+                                       state='active').on_conflict(
+                conflict_target=[RegisteredSpecialty.registration, RegisteredSpecialty.specialty],
+                update={RegisteredSpecialty.valid_from: today, RegisteredSpecialty.valid_until: until,
+                        RegisteredSpecialty.state: 'active'}).execute()
+        Application.update(registration=reg).where(Application.id == app.id).execute()
+    elif kind == 'renewal':
+        reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
+        for s in _chosen(app):
+            rs = RegisteredSpecialty.get((RegisteredSpecialty.registration == reg)
+                                         & (RegisteredSpecialty.specialty == s))
+            rs.valid_until = _years_later(max(rs.valid_until, today), VALIDITY_YEARS)
+            rs.save()
+        Application.update(registration=reg).where(Application.id == app.id).execute()
+    elif kind == 'cancellation':
+        reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
+        reg.state, reg.cancelled_on = 'cancelled', today
+        reg.save()
+        RegisteredSpecialty.update(state='cancelled').where(
+            RegisteredSpecialty.registration == reg).execute()
+        _void_certificates(reg)
+        Application.update(registration=reg).where(Application.id == app.id).execute()
+
+
+def _create_registration(app, person, today):
+    ent = app.enterprise
+    province = ent.province
+    if not person.reg_core:
+        # The number is drawn once per person, at the first registration, and kept for life.
+        quals = {q.specialty_id: q for q in Qualification.select().where(
+            (Qualification.person == person) | (Qualification.holder_id_number == person.id_number))}
+        chosen = _chosen(app)
+        issued = min((quals[s.id].issue_date for s in chosen if s.id in quals), default=today)
+        person.reg_core = numbering.registration_core(province.code, issued.year, today)
+        seal_check = 0
+    else:
+        seal_check = person.seal_count      # a new seal for the new registration
+    person.seal_count = seal_check + 1
+    person.save()
+    reg = Registration.create(person=person, enterprise=ent, province=province,
+                              number=province.abbr + person.reg_core, seal_check=seal_check,
+                              state='active', registered_on=today)
+    until = _years_later(today, VALIDITY_YEARS)
+    RegisteredSpecialty.insert_many([
+        {'registration': reg.id, 'specialty': s.id, 'valid_from': today, 'valid_until': until,
+         'state': 'active'} for s in _chosen(app)]).execute()
+    Application.update(registration=reg).where(Application.id == app.id).execute()
+    return reg

@@ -1,0 +1,236 @@
+"""Guard rules (domain §2-§5). Each takes a TransitionContext and returns None when the
+rule holds, or a Chinese message saying what is wrong and what to do."""
+import datetime
+
+from models import (Application, ApplicationSpecialty, ExternalRegistration, Material,
+                    Qualification, RegisteredSpecialty, Registration, RefusalGround, Specialty)
+from models import MATERIAL_KINDS
+
+from .validators import ValidationError, age_on, validate_id_number
+
+MAX_AGE = 65
+RENEWAL_MIN_DAYS = 30
+QUALIFICATION_WINDOW_YEARS = 3
+OPEN_STATES = ('draft', 'submitted', 'returned', 'reported', 'correction', 'accepted', 'approved')
+
+
+def add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:                     # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+# --- helpers -------------------------------------------------------------
+
+def chosen_specialties(app):
+    return list(Specialty.select().join(ApplicationSpecialty)
+                .where(ApplicationSpecialty.application == app).order_by(Specialty.sort))
+
+
+def person_qualifications(person):
+    """Qualification records of a person: linked ones and those recorded under the ID number."""
+    return list(Qualification.select().where(
+        (Qualification.person == person) | (Qualification.holder_id_number == person.id_number)))
+
+
+def active_registration(person):
+    return Registration.get_or_none((Registration.person == person) & (Registration.state == 'active'))
+
+
+def material_kinds(app):
+    return {m.kind for m in Material.select(Material.kind).where(Material.application == app)}
+
+
+# --- rules ---------------------------------------------------------------
+
+def specialties_chosen(ctx):
+    if not chosen_specialties(ctx.app):
+        return '请至少选择一个注册专业'
+
+
+def qualified_for_specialties(ctx):
+    held = {q.specialty_id for q in person_qualifications(ctx.app.person)}
+    missing = [s.name for s in chosen_specialties(ctx.app) if s.id not in held]
+    if missing:
+        return f'资格库中没有您的以下专业资格，不能申请注册：{"、".join(missing)}'
+
+
+def identity_matches_qualification(ctx):
+    """FAQ 8: the real-name identity must match the 资格库 record."""
+    person = ctx.app.person
+    chosen = {s.id for s in chosen_specialties(ctx.app)}
+    for q in person_qualifications(person):
+        if chosen and q.specialty_id not in chosen:
+            continue
+        if q.holder_name != person.name or q.holder_id_number != person.id_number:
+            return ('您的实名信息（姓名、身份证号）与资格库不一致，'
+                    '请先办理“信息修改或材料补充”后再申请')
+
+
+def within_window_or_continuing_education(ctx):
+    """Apply within 3 years of the certificate's issue, or prove continuing education."""
+    chosen = {s.id for s in chosen_specialties(ctx.app)}
+    limit = add_years(ctx.today, -QUALIFICATION_WINDOW_YEARS)
+    late = [q for q in person_qualifications(ctx.app.person)
+            if q.specialty_id in chosen and q.issue_date < limit]
+    if late and 'continuing_education' not in material_kinds(ctx.app):
+        return ('资格证书签发已超过3年，须上传继续教育证明：'
+                + '、'.join(q.specialty.name for q in late))
+
+
+def no_active_registration(ctx):
+    reg = active_registration(ctx.app.person)
+    if reg is not None:
+        return (f'您已在“{reg.enterprise.name}”注册（注册编号 {reg.number}），'
+                '一人只能在一个单位注册；变更单位须先办理注销，再申请重新注册')
+
+
+def has_active_registration(ctx):
+    if active_registration(ctx.app.person) is None:
+        return '您目前没有有效的注册，不能办理此项业务'
+
+
+def enterprise_verified(ctx):
+    ent = ctx.app.enterprise
+    if ent is None:
+        return '请选择聘用企业'
+    if not ent.verified:
+        return f'请确认企业名称：“{ent.name}”尚未完成企业实名认证，完成后方可申报'
+
+
+def same_enterprise_as_registration(ctx):
+    reg = active_registration(ctx.app.person)
+    if reg is not None and ctx.app.enterprise_id != reg.enterprise_id:
+        return f'延续注册的聘用企业须为当前注册单位“{reg.enterprise.name}”；变更单位请先注销再重新注册'
+
+
+def contract_dates_valid(ctx):
+    start, end = ctx.app.contract_start, ctx.app.contract_end
+    if start is None or end is None:
+        return '请填写劳动合同开始日期和结束日期'
+    if end <= start:
+        return '劳动合同结束日期应晚于开始日期'
+    if end <= ctx.today:
+        return '劳动合同已到期，请上传续签后的劳动合同并更新日期'
+
+
+def commitment_accepted(ctx):
+    if not ctx.app.commitment_accepted:
+        return '请阅读个人承诺并勾选“本人作出上述承诺”'
+
+
+def under_age_limit(ctx):
+    if age_on(ctx.app.person.birth_date, ctx.today) >= MAX_AGE:
+        return f'申请人年龄已满{MAX_AGE}周岁，不予注册'
+
+
+def renewal_window(ctx):
+    reg = active_registration(ctx.app.person)
+    if reg is None:
+        return None
+    registered = {rs.specialty_id: rs for rs in RegisteredSpecialty.select().where(
+        (RegisteredSpecialty.registration == reg) & (RegisteredSpecialty.state == 'active'))}
+    problems = []
+    for s in chosen_specialties(ctx.app):
+        rs = registered.get(s.id)
+        if rs is None:
+            problems.append(f'{s.name}未注册，不能延续')
+        elif rs.valid_until < ctx.today:
+            problems.append(f'{s.name}已于{rs.valid_until}过期，请申请重新注册')
+        elif (rs.valid_until - ctx.today).days < RENEWAL_MIN_DAYS:
+            problems.append(f'{s.name}将于{rs.valid_until}到期，延续注册须在到期30日前申请')
+    if problems:
+        return '；'.join(problems)
+
+
+def addition_specialties_new(ctx):
+    reg = active_registration(ctx.app.person)
+    if reg is None:
+        return None
+    registered = {rs.specialty_id for rs in RegisteredSpecialty.select().where(
+        (RegisteredSpecialty.registration == reg) & (RegisteredSpecialty.state == 'active'))}
+    again = [s.name for s in chosen_specialties(ctx.app) if s.id in registered]
+    if again:
+        return f'以下专业已经注册，不能增项：{"、".join(again)}'
+
+
+def no_external_conflict(ctx):
+    """FAQ 9: a registration elsewhere (二级建造师, another profession) blocks this one."""
+    other = ExternalRegistration.get_or_none(
+        (ExternalRegistration.id_number == ctx.app.person.id_number)
+        & (ExternalRegistration.active == True))  # noqa: E712
+    if other is not None:
+        where = f'在“{other.enterprise_name}”' if other.enterprise_name else ''
+        return (f'全国建筑市场监管公共服务平台显示您已{where}注册为{other.category}'
+                f'（{other.reg_number}），不能在两个或者两个以上单位注册')
+
+
+def no_other_open_application(ctx):
+    other = (Application.select().where(
+        (Application.person == ctx.app.person) & (Application.id != ctx.app.id)
+        & (Application.state.in_(OPEN_STATES)) & (Application.state != 'draft')
+        & (Application.business_type != 'info_change')).first())
+    if other is not None:
+        from .workflow import BUSINESS_TYPES, STATES
+        return (f'您有正在办理的{BUSINESS_TYPES[other.business_type]}申请（{other.number}，'
+                f'{STATES[other.state]}），办结后才能提交新的申请')
+
+
+def cancel_reasons_chosen(ctx):
+    if not ctx.app.cancel_reasons.count():
+        return '请勾选注销原因'
+
+
+def required_materials(*kinds):
+    def rule(ctx):
+        have = material_kinds(ctx.app)
+        missing = [MATERIAL_KINDS[k] for k in kinds if k not in have]
+        if missing:
+            return f'请上传申报材料：{"、".join(missing)}'
+    rule.__name__ = 'required_materials_' + '_'.join(kinds)
+    rule.__doc__ = '申报材料齐全：' + '、'.join(MATERIAL_KINDS[k] for k in kinds)
+    return rule
+
+
+def info_change_valid(ctx):
+    app = ctx.app
+    if not (app.new_name or app.new_id_number):
+        return None     # basic fields only: no explanation and no material needed
+    problems = []
+    if not app.change_explanation.strip():
+        problems.append('修改姓名或身份证号须填写情况说明')
+    if app.new_id_number:
+        try:
+            validate_id_number(app.new_id_number)
+        except ValidationError as exc:
+            problems.append(f'新身份证号码：{exc.message}')
+    have = material_kinds(app)
+    for kind in ('id_front', 'id_back', 'change_proof'):
+        if kind not in have:
+            problems.append(f'请上传{MATERIAL_KINDS[kind]}')
+    if problems:
+        return '；'.join(problems)
+
+
+def not_the_acceptor(ctx):
+    """Separation of duties: who accepted may not review."""
+    if ctx.app.accepted_by_id is not None and ctx.app.accepted_by_id == ctx.actor.id:
+        return '受理人与审查人不能为同一人，请由其他审查人员办理'
+
+
+def comment_given(ctx):
+    if not (ctx.comment or '').strip():
+        return f'请填写{ctx.transition.comment_label}'
+
+
+def refusal_grounds_given(ctx):
+    ids = ctx.data.get('grounds') or []
+    if not ids:
+        return '不予注册须至少选择一项依据（《注册建造师管理规定》第十五条）'
+    try:
+        ids = [int(i) for i in ids]
+    except (TypeError, ValueError):
+        return '不予注册依据无效'
+    if RefusalGround.select().where(RefusalGround.id.in_(ids)).count() != len(set(ids)):
+        return '不予注册依据无效'

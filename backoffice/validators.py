@@ -1,0 +1,106 @@
+"""Number validators (python-stdnum) with Chinese messages, and masking helpers."""
+import datetime
+import re
+
+from stdnum import exceptions as sx
+from stdnum.cn import ric, uscc
+
+
+class ValidationError(ValueError):
+    """A domain validation failure; str() is the Chinese message for the user."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _stdnum_message(exc, what):
+    if isinstance(exc, sx.InvalidLength):
+        return f'{what}长度不正确'
+    if isinstance(exc, sx.InvalidFormat):
+        return f'{what}格式不正确，含有不允许的字符'
+    if isinstance(exc, sx.InvalidChecksum):
+        return f'{what}校验位不正确，请核对后重新输入'
+    if isinstance(exc, sx.InvalidComponent):
+        return f'{what}中的出生日期或地区码无效'
+    return f'{what}无效'
+
+
+def normalize_id_number(value):
+    """Compact form with an upper-case X; does not validate."""
+    return re.sub(r'[\s-]+', '', value or '').upper()
+
+
+def validate_id_number(value):
+    """Return the normalised 18-digit 公民身份号码 or raise ValidationError."""
+    number = normalize_id_number(value)
+    if not number:
+        raise ValidationError('请填写身份证号码')
+    if len(number) != 18:
+        raise ValidationError('身份证号码应为18位')
+    if not re.match(r'^\d{17}[\dX]$', number):
+        raise ValidationError('身份证号码格式不正确，含有不允许的字符')
+    try:
+        number = ric.validate(number)
+    except sx.ValidationError as exc:
+        raise ValidationError(_stdnum_message(exc, '身份证号码')) from None
+    birth = ric.get_birth_date(number)
+    if birth > datetime.date.today():
+        raise ValidationError('身份证号码中的出生日期晚于今天')
+    return number
+
+
+def id_number_facts(number):
+    """(birth_date, gender) derived from a valid ID number (GB 11643: odd sequence = male)."""
+    number = normalize_id_number(number)
+    return ric.get_birth_date(number), ('男' if int(number[16]) % 2 else '女')
+
+
+def validate_uscc(value):
+    """Return the normalised 统一社会信用代码 or raise ValidationError."""
+    code = re.sub(r'[\s-]+', '', value or '').upper()
+    if not code:
+        raise ValidationError('请填写统一社会信用代码')
+    try:
+        return uscc.validate(code)
+    except sx.ValidationError as exc:
+        raise ValidationError(_stdnum_message(exc, '统一社会信用代码')) from None
+
+
+MOBILE_RE = re.compile(r'^1[3-9]\d{9}$')
+
+
+def validate_mobile(value):
+    value = (value or '').strip()
+    if not MOBILE_RE.match(value):
+        raise ValidationError('手机号码应为11位，以1开头')
+    return value
+
+
+REG_NUMBER_RE = re.compile(r'^[\u4e00-\u9fff]1\d{11}$')
+
+
+def validate_registration_number(value):
+    """注册编号: one Chinese character + 12 digits, the second being 1 (一级)."""
+    value = (value or '').strip()
+    value = re.sub(r'\(\d{2}\)$', '', value)
+    if not REG_NUMBER_RE.match(value):
+        raise ValidationError('注册编号应为1个汉字加12位数字，如 京111050700001')
+    return value
+
+
+def mask_id_number(number):
+    number = number or ''
+    if len(number) < 10:
+        return '*' * len(number)
+    return number[:6] + '********' + number[-4:]
+
+
+def mask_mobile(mobile):
+    mobile = mobile or ''
+    return mobile[:3] + '****' + mobile[-4:] if len(mobile) == 11 else '*' * len(mobile)
+
+
+def age_on(birth_date, day):
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

@@ -1,0 +1,262 @@
+"""The one workflow: every state change of an application goes through perform().
+
+TRANSITIONS is the single declarative table: for each business type, which
+transition leads from which states to which state, which roles may fire it,
+and which rules (backoffice.rules) must hold. Screens, batch actions, commands
+and tests all call perform(); nothing else writes Application.state.
+"""
+import dataclasses
+import datetime
+from typing import Callable, Optional
+
+from flask import current_app, has_app_context
+
+from models import (Application, ApplicationRefusalGround, AuditEvent, Specialty, User, database, now)
+
+from . import effects, rules
+from .calendar import add_working_days
+from .roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, REVIEWER, ROLES
+
+BUSINESS_TYPES = {
+    'initial': '初始注册',
+    'addition': '增项注册',
+    'renewal': '延续注册',
+    'cancellation': '注销注册',
+    'reregister': '重新注册',
+    'info_change': '信息修改',
+}
+
+STATES = {
+    'draft': '草稿',
+    'submitted': '待企业上报',
+    'returned': '企业退回',
+    'withdrawn': '已撤回',
+    'reported': '待受理',
+    'correction': '待补正',
+    'accepted': '审查中',
+    'approved': '准予注册（待公告）',
+    'refused': '不予注册',
+    'announced': '已公告生效',
+    'completed': '已办结',
+}
+FINAL_STATES = ('withdrawn', 'refused', 'announced', 'completed')
+
+# Who holds an application in each state (for progress pages and the helpdesk).
+HOLDER = {
+    'draft': '本人', 'returned': '本人', 'correction': '本人',
+    'submitted': '企业',
+    'reported': '注册机构', 'accepted': '注册机构', 'approved': '注册机构',
+}
+
+WITH_ENTERPRISE = ('initial', 'renewal', 'reregister')      # enterprise confirms and reports
+ALL = tuple(BUSINESS_TYPES)
+REVIEWED = ('initial', 'addition', 'renewal', 'reregister', 'info_change')
+
+
+class WorkflowError(Exception):
+    """A refused transition. `messages` are Chinese sentences for the user."""
+
+    def __init__(self, messages, kind='rule'):
+        if isinstance(messages, str):
+            messages = [messages]
+        super().__init__('；'.join(messages))
+        self.messages = list(messages)
+        self.kind = kind          # 'permission', 'state', 'rule', 'conflict', 'unknown'
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    types: tuple
+    sources: tuple
+    target: str
+    roles: tuple
+    guards: tuple = ()
+    effect: Optional[Callable] = None
+    stamp: Optional[str] = None          # Application date column set to now
+    comment_label: str = '意见'
+
+
+@dataclasses.dataclass
+class TransitionContext:
+    app: Application
+    actor: User
+    transition: Transition
+    comment: str
+    data: dict
+    today: datetime.date
+
+
+# Rules checked when an applicant submits (or resubmits after 补正 / 退回).
+_R = rules
+SUBMIT_RULES = {
+    'initial': (_R.specialties_chosen, _R.qualified_for_specialties, _R.identity_matches_qualification,
+                _R.no_active_registration, _R.no_other_open_application, _R.enterprise_verified,
+                _R.contract_dates_valid, _R.under_age_limit, _R.no_external_conflict,
+                _R.within_window_or_continuing_education, _R.required_materials('photo', 'signature'),
+                _R.commitment_accepted),
+    'addition': (_R.has_active_registration, _R.specialties_chosen, _R.qualified_for_specialties,
+                 _R.identity_matches_qualification, _R.addition_specialties_new,
+                 _R.no_other_open_application, _R.under_age_limit,
+                 _R.required_materials('photo', 'signature'), _R.commitment_accepted),
+    'renewal': (_R.has_active_registration, _R.specialties_chosen, _R.renewal_window,
+                _R.no_other_open_application, _R.enterprise_verified, _R.same_enterprise_as_registration,
+                _R.contract_dates_valid, _R.under_age_limit, _R.no_external_conflict,
+                _R.required_materials('photo', 'signature', 'continuing_education'),
+                _R.commitment_accepted),
+    'cancellation': (_R.has_active_registration, _R.identity_matches_qualification,
+                     _R.no_other_open_application, _R.cancel_reasons_chosen),
+    'reregister': (_R.specialties_chosen, _R.qualified_for_specialties, _R.identity_matches_qualification,
+                   _R.no_active_registration, _R.no_other_open_application, _R.enterprise_verified,
+                   _R.contract_dates_valid, _R.under_age_limit, _R.no_external_conflict,
+                   _R.within_window_or_continuing_education, _R.required_materials('photo', 'signature'),
+                   _R.commitment_accepted),
+    'info_change': (_R.info_change_valid,),
+}
+# Rules a reviewer's approval re-checks: the world may have changed since submission.
+DECISION_RULES = {
+    'initial': (_R.not_the_acceptor, _R.no_active_registration, _R.under_age_limit, _R.no_external_conflict),
+    'reregister': (_R.not_the_acceptor, _R.no_active_registration, _R.under_age_limit,
+                   _R.no_external_conflict),
+    'addition': (_R.not_the_acceptor, _R.has_active_registration, _R.addition_specialties_new,
+                 _R.under_age_limit),
+    'renewal': (_R.not_the_acceptor, _R.has_active_registration, _R.under_age_limit,
+                _R.no_external_conflict),
+    'info_change': (_R.not_the_acceptor, _R.info_change_valid),
+}
+
+
+def _by_type(name, label, rule_table, sources, target, roles, **kw):
+    return [Transition(name, label, (t,), sources, target, roles, guards=rule_table[t], **kw)
+            for t in rule_table]
+
+
+TRANSITIONS = [
+    # applicant
+    *_by_type('submit', '提交', {t: SUBMIT_RULES[t] for t in WITH_ENTERPRISE + ('cancellation',)},
+              ('draft', 'returned'), 'submitted', (APPLICANT,), stamp='submitted_at'),
+    *_by_type('submit', '提交', {t: SUBMIT_RULES[t] for t in ('addition', 'info_change')},
+              ('draft',), 'reported', (APPLICANT,), stamp='submitted_at'),
+    *_by_type('resubmit', '补正后提交', {t: SUBMIT_RULES[t] for t in REVIEWED},
+              ('correction',), 'reported', (APPLICANT,), stamp='submitted_at'),
+    Transition('abandon', '放弃申请', ALL, ('draft', 'returned', 'correction'), 'withdrawn', (APPLICANT,)),
+    # enterprise (never sees 增项 or 信息修改: FAQ 13)
+    Transition('report', '上报', WITH_ENTERPRISE, ('submitted',), 'reported', (ENTERPRISE,),
+               guards=(_R.enterprise_verified,), stamp='reported_at'),
+    Transition('confirm_cancel', '确认注销', ('cancellation',), ('submitted',), 'approved', (ENTERPRISE,),
+               stamp='reported_at'),
+    Transition('return', '退回', WITH_ENTERPRISE + ('cancellation',), ('submitted',), 'returned',
+               (ENTERPRISE,), guards=(_R.comment_given,), effect=effects.record_return_reason,
+               comment_label='退回原因'),
+    Transition('withdraw', '撤回', WITH_ENTERPRISE + ('cancellation',), ('submitted',), 'withdrawn',
+               (ENTERPRISE,)),
+    # registry: acceptance
+    Transition('accept', '受理', REVIEWED, ('reported',), 'accepted', (ACCEPTOR,),
+               effect=effects.start_review_clock, stamp='accepted_at'),
+    Transition('request_correction', '要求补正', REVIEWED, ('reported',), 'correction', (ACCEPTOR,),
+               guards=(_R.comment_given,), effect=effects.record_correction_note,
+               comment_label='补正内容（一次列出全部需补正的材料）'),
+    # registry: decision
+    *_by_type('approve', '准予注册', {t: DECISION_RULES[t] for t in WITH_ENTERPRISE + ('addition',)},
+              ('accepted',), 'approved', (REVIEWER,), stamp='decided_at', effect=effects.record_decider),
+    Transition('approve', '准予变更', ('info_change',), ('accepted',), 'completed', (REVIEWER,),
+               guards=DECISION_RULES['info_change'], stamp='decided_at', effect=effects.apply_info_change),
+    Transition('refuse', '不予注册', REVIEWED, ('accepted',), 'refused', (REVIEWER,),
+               guards=(_R.not_the_acceptor, _R.refusal_grounds_given), stamp='decided_at',
+               effect=effects.record_refusal),
+    # publishing an announcement makes the decision take effect
+    Transition('announce', '公告生效', WITH_ENTERPRISE + ('addition', 'cancellation'), ('approved',),
+               'announced', (REVIEWER, ADMIN), effect=effects.take_effect, stamp='announced_at'),
+]
+
+_INDEX = {}
+for _t in TRANSITIONS:
+    for _bt in _t.types:
+        key = (_t.name, _bt)
+        assert key not in _INDEX, f'duplicate transition {key}'
+        _INDEX[key] = _t
+
+
+def get_transition(name, business_type):
+    return _INDEX.get((name, business_type))
+
+
+def transitions_for(business_type):
+    return [t for t in TRANSITIONS if business_type in t.types]
+
+
+def _check_actor(app, actor, t):
+    """Role, ownership and state: who may fire t on app, from where."""
+    if actor is None or not getattr(actor, 'is_authenticated', False):
+        raise WorkflowError('请先登录', 'permission')
+    if actor.role not in t.roles:
+        raise WorkflowError(f'{ROLES.get(actor.role, actor.role)}无权执行“{t.label}”操作', 'permission')
+    if actor.role == APPLICANT and actor.person_id != app.person_id:
+        raise WorkflowError('只能办理本人的申请', 'permission')
+    if actor.role == ENTERPRISE and (app.enterprise_id is None or actor.enterprise_id != app.enterprise_id):
+        raise WorkflowError('该申请不属于贵单位', 'permission')
+    if app.state not in t.sources:
+        raise WorkflowError(
+            f'该申请当前状态为“{STATES.get(app.state, app.state)}”，不能执行“{t.label}”操作', 'state')
+
+
+def available(app, actor):
+    """Transitions actor may try on app now (rules are checked only when performed)."""
+    out = []
+    for t in transitions_for(app.business_type):
+        try:
+            _check_actor(app, actor, t)
+        except WorkflowError:
+            continue
+        out.append(t)
+    return out
+
+
+def check(app, actor, name, comment='', today=None, **data):
+    """Run every check of a transition without changing anything; returns the Transition."""
+    t = get_transition(name, app.business_type)
+    if t is None:
+        raise WorkflowError(f'{BUSINESS_TYPES.get(app.business_type, "该业务")}没有“{name}”操作', 'unknown')
+    _check_actor(app, actor, t)
+    ctx = TransitionContext(app, actor, t, comment or '', data, today or datetime.date.today())
+    problems = [msg for msg in (g(ctx) for g in t.guards) if msg]
+    if problems:
+        raise WorkflowError(problems, 'rule')
+    return t, ctx
+
+
+def perform(application, name, actor, comment='', today=None, **data):
+    """Fire transition `name` on an application, as `actor`, in one transaction.
+
+    Re-reads the application inside the transaction, checks role, state and
+    rules, moves the state with a guarded UPDATE (so of two people acting at
+    once exactly one wins), runs the transition's effect and writes the audit
+    event, all or nothing. Returns the refreshed application.
+    """
+    app_id = application.id if isinstance(application, Application) else int(application)
+    with database.atomic():
+        app = Application.get_or_none(Application.id == app_id)
+        if app is None:
+            raise WorkflowError('申请不存在', 'unknown')
+        t, ctx = check(app, actor, name, comment, today, **data)
+        values = {Application.state: t.target, Application.version: Application.version + 1}
+        if t.stamp:
+            values[getattr(Application, t.stamp)] = now()
+        updated = (Application.update(values)
+                   .where((Application.id == app.id) & (Application.state == app.state)
+                          & (Application.version == app.version)).execute())
+        if updated != 1:
+            raise WorkflowError('该申请刚刚已被其他人处理，请刷新页面查看最新状态', 'conflict')
+        from_state = app.state
+        app.state, app.version = t.target, app.version + 1
+        if t.effect is not None:
+            t.effect(ctx)
+        AuditEvent.create(application=app, object_type='application', object_id=app.id, action=t.name,
+                          actor=actor, actor_role=actor.role, from_state=from_state, to_state=t.target,
+                          comment=comment or '')
+    return Application.get_by_id(app_id)
+
+
+def holidays():
+    return current_app.config.get('HOLIDAYS', []) if has_app_context() else []

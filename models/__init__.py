@@ -1,0 +1,19 @@
+"""peewee models only. Import everything from here."""
+from .base import BaseModel, database, now
+from .reference import CancellationReason, Province, RefusalGround, Specialty
+from .people import EDUCATIONS, GENDERS, Enterprise, Person, Qualification
+from .accounts import User
+from .registry import (MATERIAL_KINDS, Application, ApplicationCancelReason, ApplicationRefusalGround,
+                       ApplicationSpecialty, Material, RegisteredSpecialty, Registration)
+from .notices import Certificate, Notice, NoticeItem
+from .audit import AuditEvent
+from .external import ExternalRegistration, Sequence
+
+# In dependency order (create order).
+ALL_MODELS = [
+    Province, Specialty, RefusalGround, CancellationReason,
+    Person, Qualification, Enterprise, User,
+    Registration, RegisteredSpecialty,
+    Application, ApplicationSpecialty, ApplicationCancelReason, ApplicationRefusalGround, Material,
+    Notice, NoticeItem, Certificate, AuditEvent, ExternalRegistration, Sequence,
+]

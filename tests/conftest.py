@@ -1,0 +1,244 @@
+"""Test fixtures. TEST_DATABASE picks the backend: 'sqlite' (default) or a postgresql:// URL.
+
+The schema is built once per session through the real migrations; every test starts
+from empty tables with the reference data loaded.
+"""
+import datetime
+import os
+import re
+import tempfile
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from backoffice import create_app
+from backoffice import db as dbmod
+from backoffice.config import TestConfig
+from models import (ALL_MODELS, Application, ApplicationCancelReason, ApplicationSpecialty,
+                    CancellationReason, Enterprise, Material, Person, Province, Qualification,
+                    RegisteredSpecialty, Registration, Specialty, User, database)
+from backoffice.validators import id_number_facts
+from seed.reference import load_reference
+from stdnum.cn import ric, uscc
+
+PASSWORD = 'Passw0rd!'
+ROLE_USERS = {  # username: (role, province code)
+    'admin': ('admin', None), 'acceptor': ('acceptor', None), 'acceptor2': ('acceptor', None),
+    'reviewer': ('reviewer', None), 'reviewer2': ('reviewer', None), 'provincial': ('provincial', '11'),
+    'provincial_sh': ('provincial', '31'), 'supervisor': ('supervisor', None), 'helpdesk': ('helpdesk', None),
+    'enterprise': ('enterprise', None), 'applicant': ('applicant', None),
+}
+TEST_DATABASE = os.environ.get('TEST_DATABASE', 'sqlite')
+_TMP = tempfile.mkdtemp(prefix='registry-test-')
+
+
+def database_url():
+    if TEST_DATABASE == 'sqlite':
+        return 'sqlite:///' + os.path.join(_TMP, 'test.db')
+    return TEST_DATABASE
+
+
+def _reset_schema():
+    db = dbmod.bind(database_url())
+    with database.connection_context():
+        if dbmod.is_postgres():
+            database.execute_sql('DROP SCHEMA public CASCADE')
+            database.execute_sql('CREATE SCHEMA public')
+        else:
+            database.drop_tables(ALL_MODELS)
+            database.execute_sql('DROP TABLE IF EXISTS schema_migration')
+    dbmod.migrate()
+    return db
+
+
+@pytest.fixture(scope='session')
+def app():
+    _reset_schema()
+    application = create_app(TestConfig, DATABASE_URL=database_url(), AUTO_MIGRATE=False,
+                             UPLOAD_DIR=os.path.join(_TMP, 'uploads'), OUTPUT_DIR=os.path.join(_TMP, 'out'),
+                             SECRET_KEY='test-secret', LOGIN_LOCK_MINUTES=15)
+    return application
+
+
+@pytest.fixture(scope='session')
+def password_hash():
+    return generate_password_hash(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def clean_db(app):
+    """Empty every table, then load the reference data."""
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        # DELETE in reverse dependency order: on tiny tables far quicker than TRUNCATE.
+        with database.atomic():
+            for model in reversed(ALL_MODELS):
+                model.delete().execute()
+        load_reference()
+        yield
+        if not database.is_closed():
+            database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- builders ---------------------------------------------------------------
+
+_counter = {'n': 0}
+
+
+def _next():
+    _counter['n'] += 1
+    return _counter['n']
+
+
+def make_id_number(birth=datetime.date(1985, 6, 15), male=True, region='110105'):
+    """A valid 公民身份号码 unique within the test run."""
+    n = _next()
+    seq = (n * 2 + (1 if male else 0)) % 1000
+    birth = birth + datetime.timedelta(days=n // 500)
+    body = f'{region}{birth:%Y%m%d}{seq:03d}'
+    return body + ric.calc_check_digit(body + '0')
+
+
+def make_uscc():
+    body = f'9111010{_next():010d}'[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+def specialty(name):
+    return Specialty.get(Specialty.name == name)
+
+
+def province(code='11'):
+    return Province.get(Province.code == code)
+
+
+def make_person(name='张伟', birth=datetime.date(1985, 6, 15), qualifications=('建筑工程', '市政公用工程'),
+                issued=None, **kw):
+    number = make_id_number(birth)
+    b, g = id_number_facts(number)
+    person = Person.create(id_number=number, name=name, birth_date=b, gender=g, mobile='13800138000', **kw)
+    issued = issued or (datetime.date.today() - datetime.timedelta(days=365))
+    for k, s in enumerate(qualifications):
+        Qualification.create(cert_number=f'Q{number}{k}', holder_name=name, holder_id_number=number,
+                             person=person, specialty=specialty(s), issue_date=issued)
+    return person
+
+
+def make_enterprise(verified=True, code='11', name=None):
+    n = _next()
+    return Enterprise.create(uscc=make_uscc(), name=name or f'测试建工集团第{n}有限公司', legal_rep='王强',
+                             province=province(code), city='北京市', address='建设路1号', verified=verified)
+
+
+def make_registration(person, enterprise, specialties=('建筑工程',), valid_until=None, state='active'):
+    today = datetime.date.today()
+    core = f'1{enterprise.province.code}2524{_next():05d}'
+    person.reg_core, person.seal_count = core, 1
+    person.save()
+    reg = Registration.create(person=person, enterprise=enterprise, province=enterprise.province,
+                              number=enterprise.province.abbr + core, state=state,
+                              registered_on=today - datetime.timedelta(days=400))
+    for s in specialties:
+        RegisteredSpecialty.create(registration=reg, specialty=specialty(s),
+                                   valid_from=today - datetime.timedelta(days=400),
+                                   valid_until=valid_until or today + datetime.timedelta(days=700),
+                                   state='active' if state == 'active' else 'cancelled')
+    return reg
+
+
+def add_material(app_row, kind):
+    return Material.create(application=app_row, kind=kind, original_name=f'{kind}.jpg',
+                           stored_path=f'test/{kind}.jpg', size=1000, content_type='image/jpeg',
+                           sha256='0' * 64)
+
+
+def make_user(username, password_hash, **kw):
+    role, pcode = ROLE_USERS.get(username, (kw.pop('role', 'applicant'), None))
+    return User.create(username=username, name=kw.pop('name', username), password_hash=password_hash,
+                       role=role, province=province(pcode) if pcode else None, **kw)
+
+
+@pytest.fixture
+def users(password_hash):
+    """One account per role (two acceptors, two reviewers, two provincial officers)."""
+    out = {}
+    for username in ROLE_USERS:
+        if username in ('enterprise', 'applicant'):
+            continue
+        out[username] = make_user(username, password_hash)
+    return out
+
+
+def build_application(business_type, state='draft', person=None, enterprise=None, accepted_by=None,
+                      specialties=None):
+    """An application that satisfies every rule of its business type, placed in `state`."""
+    today = datetime.date.today()
+    enterprise = enterprise or make_enterprise()
+    if person is None:
+        person = make_person()
+        if business_type in ('addition', 'renewal', 'cancellation', 'info_change'):
+            make_registration(person, enterprise, ('建筑工程',))
+        if business_type == 'reregister':
+            make_registration(person, make_enterprise(), ('建筑工程',), state='cancelled')
+    if specialties is None:
+        specialties = {'addition': ['市政公用工程'], 'cancellation': [], 'info_change': []}.get(
+            business_type, ['建筑工程'])
+    app = Application.create(
+        number=f'SQT{_next():012d}', business_type=business_type, person=person,
+        enterprise=None if business_type == 'info_change' else enterprise, state=state,
+        contract_start=today - datetime.timedelta(days=30), contract_end=today + datetime.timedelta(days=1000),
+        commitment_accepted=True, accepted_by=accepted_by)
+    for s in specialties:
+        ApplicationSpecialty.create(application=app, specialty=specialty(s))
+    if business_type == 'cancellation':
+        ApplicationCancelReason.create(application=app, reason=CancellationReason.get(CancellationReason.code == '4'))
+    if business_type == 'info_change':
+        app.new_name, app.change_explanation = '张卫', '姓名登记有误，正确的是张卫'
+        app.save()
+        for kind in ('id_front', 'id_back', 'change_proof'):
+            add_material(app, kind)
+    else:
+        for kind in ('photo', 'signature', 'continuing_education'):
+            add_material(app, kind)
+    return Application.get_by_id(app.id)
+
+
+def actor_for(role, app_row, users, password_hash):
+    """A user of `role` entitled (by ownership) to act on app_row where ownership matters."""
+    if role == 'applicant':
+        return User.get_or_none(User.person == app_row.person) or make_user(
+            f'p{app_row.person_id}', password_hash, role='applicant', person=app_row.person)
+    if role == 'enterprise':
+        ent = app_row.enterprise or make_enterprise()
+        return User.get_or_none(User.enterprise == ent) or make_user(
+            f'e{ent.id}', password_hash, role='enterprise', enterprise=ent)
+    return {'admin': users['admin'], 'acceptor': users['acceptor'], 'reviewer': users['reviewer'],
+            'provincial': users['provincial'], 'supervisor': users['supervisor'],
+            'helpdesk': users['helpdesk']}[role]
+
+
+# --- HTTP helpers -------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html):
+    m = CSRF_RE.search(html)
+    assert m, 'no CSRF token on the page'
+    return m.group(1) or m.group(2)
+
+
+def login(client, username, password=PASSWORD):
+    token = csrf_from(client.get('/login').get_data(as_text=True))
+    return client.post('/login', data={'username': username, 'password': password, 'csrf_token': token})
+
+
+def post_form(client, url, data, page=None):
+    """POST with the CSRF token taken from `page` (default: the same URL)."""
+    token = csrf_from(client.get(page or url).get_data(as_text=True))
+    return client.post(url, data={**data, 'csrf_token': token})

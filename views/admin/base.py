@@ -1,0 +1,256 @@
+"""Secure Flask-Admin base classes: role checks, province scope, 403s, audit, no deletes."""
+import peewee as pw
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.peewee import ModelView
+from flask_login import current_user
+from wtforms import validators as wv
+
+from backoffice.roles import PROVINCIAL, ROLES
+from backoffice.validators import ValidationError
+from models import AuditEvent, database
+
+# Which permission flag guards which built-in endpoint.
+_ENDPOINT_FLAGS = {
+    'create_view': 'can_create', 'edit_view': 'can_edit', 'delete_view': 'can_delete',
+    'details_view': 'can_view_details', 'export': 'can_export', 'ajax_update': 'can_edit',
+}
+
+
+class RoleMixin:
+    read_roles = ()
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in self.read_roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for('auth.login', next=request.full_path))
+        abort(403)
+
+
+class StaffIndexView(RoleMixin, AdminIndexView):
+    """The back-office home: what waits for the current role."""
+
+    def __init__(self, read_roles, **kw):
+        self.read_roles = read_roles
+        super().__init__(name='首页', template='admin/home.html', url='/admin', **kw)
+
+    @expose('/')
+    def index(self):
+        from backoffice.dashboard import home_counts
+        return self.render(self._template, counts=home_counts(current_user), role_label=ROLES.get(
+            current_user.role, ''))
+
+
+class SecureModelView(RoleMixin, ModelView):
+    """Base of every back-office model view.
+
+    read_roles may list and open records; write_roles may edit (and create, unless
+    create_roles says otherwise). Registry data is never deleted from here.
+    province_field, when set, limits provincial officers to their own province.
+    """
+    write_roles = ()
+    create_roles = None
+    province_field = None
+
+    can_delete = False
+    can_view_details = True
+    can_export = False
+    action_disallowed_list = ['delete']
+    page_size = 50
+    details_modal = False
+    list_template = 'admin/model/list.html'
+    # Searches that look like a key (ID number, USCC, 注册编号) become exact, indexed lookups
+    # instead of Flask-Admin's ILIKE scan: [(compiled regex, normaliser, column)].
+    exact_search = ()
+
+    def __init__(self, model, *args, **kwargs):
+        labels = {k: v for k, v in LABELS.items()}
+        labels.update(getattr(self, 'column_labels', None) or {})
+        self.column_labels = labels
+        # Form labels too: every form field gets its Chinese label unless form_args names one.
+        form_args = {k: dict(v) for k, v in (getattr(self, 'form_args', None) or {}).items()}
+        for name in model._meta.fields:
+            if name in labels:
+                form_args.setdefault(name, {}).setdefault('label', labels[name])
+        self.form_args = form_args
+        super().__init__(model, *args, **kwargs)
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        from flask import g
+        g.exact_search = None
+        term = (search or '').strip()
+        for pattern, normalise, column in self.exact_search:
+            if pattern.match(term):
+                g.exact_search = (column == normalise(term))
+                search = None
+                break
+        return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+
+    @property
+    def can_create(self):
+        roles = self.write_roles if self.create_roles is None else self.create_roles
+        return current_user.is_authenticated and current_user.role in roles
+
+    @property
+    def can_edit(self):
+        return current_user.is_authenticated and current_user.role in self.write_roles
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        flag = _ENDPOINT_FLAGS.get(name)
+        if flag and not getattr(self, flag):
+            abort(403)
+        return None
+
+    def validate_form(self, form):
+        ok = super().validate_form(form)
+        # A date that does not parse should say so, not "required".
+        for field in form:
+            if field.type in ('DateField', 'DateTimeField') and field.raw_data and field.raw_data[0] \
+                    and field.data is None:
+                field.errors = ['日期无效，请按“年-月-日”填写，例如 2026-01-31']
+                ok = False
+        return ok
+
+    # --- scope ----------------------------------------------------------
+    def scope(self, query):
+        if self.province_field is not None and current_user.role == PROVINCIAL:
+            field = self.province_field
+            if field.model is not self.model:
+                query = query.switch(self.model).join(field.model)
+            query = query.where(field == current_user.province_id)
+        return query
+
+    def get_query(self):
+        from flask import g
+        query = self.scope(self.model.select())
+        condition = g.get('exact_search')
+        if condition is not None:
+            query = query.where(condition)
+        return query
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form._obj = obj               # lets the Unique validator skip the row being edited
+        return form
+
+    def get_one(self, id):
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            return None
+        row = self.scope(self.model.select()).where(self.model.id == pk).first()
+        if row is None and self.province_field is not None and self.model.get_or_none(self.model.id == pk):
+            abort(403)                # exists, but outside the officer's province
+        return row
+
+    # --- writes ---------------------------------------------------------
+    def _save(self, form, model, is_created):
+        try:
+            with database.atomic():
+                form.populate_obj(model)
+                self._on_model_change(form, model, is_created)
+                model.save(force_insert=is_created)
+                AuditEvent.create(object_type=self.model._meta.table_name, object_id=model.id,
+                                  action='create' if is_created else 'update', actor=current_user.id,
+                                  actor_role=current_user.role,
+                                  comment=f'{self.name}：{"新增" if is_created else "修改"}记录')
+        except ValidationError as exc:
+            self._field_error(form, exc.field, exc.message)
+            return False
+        except pw.IntegrityError as exc:
+            self._field_error(form, self._integrity_field(exc), '该值已存在或与其他记录冲突，请核对')
+            return False
+        self.after_model_change(form, model, is_created)
+        return model
+
+    def create_model(self, form):
+        return self._save(form, self.model(), True)
+
+    def update_model(self, form, model):
+        return bool(self._save(form, model, False))
+
+    @staticmethod
+    def _field_error(form, field, message):
+        if field and field in form:
+            form[field].errors = list(form[field].errors or []) + [message]
+            flash('保存失败：请按提示修改标红的字段', 'error')
+        else:
+            flash(f'保存失败：{message}', 'error')
+
+    def _integrity_field(self, exc):
+        text = str(exc)
+        for name in self.model._meta.fields:
+            if f'.{name}' in text or f'_{name}_' in text or f'({name})' in text:
+                return name
+        return None
+
+
+class DomainCheck:
+    """WTForms validator wrapping a backoffice.validators function; stores the normalised value."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            field.data = self.fn(field.data)
+        except ValidationError as exc:
+            raise wv.ValidationError(exc.message)
+
+
+class Unique:
+    """WTForms validator: no other row of model has this value in column."""
+
+    def __init__(self, model, column, message):
+        self.model, self.column, self.message = model, column, message
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        query = self.model.select().where(self.column == field.data)
+        obj = getattr(form, '_obj', None)
+        if obj is not None and obj.id is not None:
+            query = query.where(self.model.id != obj.id)
+        if query.exists():
+            raise wv.ValidationError(self.message)
+
+
+# Chinese labels for every column name used across the back office.
+LABELS = {
+    'id': '编号', 'code': '代码', 'name': '名称', 'abbr': '简称', 'text': '内容', 'sort': '排序',
+    'joint_review': '需会审', 'id_number': '身份证号', 'gender': '性别', 'birth_date': '出生日期',
+    'ethnicity': '民族', 'school': '毕业院校', 'major': '所学专业', 'education': '学历',
+    'graduation_date': '毕业时间', 'mobile': '手机号码', 'reg_core': '注册编号数字段',
+    'seal_count': '已发印章数', 'created_at': '创建时间', 'updated_at': '更新时间',
+    'cert_number': '资格证书管理号', 'holder_name': '姓名（资格库）', 'holder_id_number': '身份证号（资格库）',
+    'person': '人员', 'specialty': '专业', 'issue_date': '签发日期', 'uscc': '统一社会信用代码',
+    'legal_rep': '法定代表人', 'province': '省份', 'city': '市区', 'address': '详细地址',
+    'verified': '已实名认证', 'verified_at': '认证时间', 'enterprise': '聘用企业', 'number': '编号',
+    'seal_check': '印章校验码', 'state': '状态', 'registered_on': '注册日期', 'cancelled_on': '注销日期',
+    'registration': '注册记录', 'valid_from': '有效期起', 'valid_until': '有效期至',
+    'business_type': '业务类型', 'version': '版本', 'contract_start': '劳动合同开始日期',
+    'contract_end': '劳动合同结束日期', 'commitment_accepted': '已承诺', 'new_name': '新姓名',
+    'new_id_number': '新身份证号', 'change_explanation': '情况说明', 'correction_note': '补正内容',
+    'return_reason': '退回原因', 'refusal_text': '不予注册说明', 'submitted_at': '提交时间',
+    'reported_at': '上报时间', 'accepted_at': '受理时间', 'decided_at': '决定时间',
+    'announced_at': '公告时间', 'deadline': '办理期限', 'accepted_by': '受理人', 'decided_by': '审查人',
+    'application': '申请', 'kind': '材料类型', 'original_name': '文件名', 'stored_path': '存储位置',
+    'size': '大小（字节）', 'content_type': '文件类型', 'sha256': 'SHA-256', 'check_result': '检查结果',
+    'uploaded_at': '上传时间', 'title': '标题', 'created_by': '创建人', 'published_by': '发布人',
+    'published_at': '发布时间', 'notice': '公告', 'serial': '证书编号', 'issued_on': '签发日期',
+    'use_until': '使用有效期至', 'printed': '已打印', 'object_type': '对象类型', 'object_id': '对象编号',
+    'action': '操作', 'actor': '操作人', 'actor_role': '操作人角色', 'from_state': '原状态',
+    'to_state': '新状态', 'comment': '意见', 'category': '注册类别', 'reg_number': '注册编号',
+    'enterprise_name': '单位名称', 'enterprise_uscc': '单位统一社会信用代码', 'active': '有效',
+    'source': '数据来源', 'imported_at': '导入时间', 'username': '用户名', 'role': '角色',
+    'failed_logins': '连续失败次数', 'locked_until': '锁定至', 'last_login_at': '最近登录',
+    'password': '密码', 'province.name': '省份', 'enterprise.name': '聘用企业', 'person.name': '姓名',
+    'specialty.name': '专业', 'registration.number': '注册编号', 'person.id_number': '身份证号',
+}

@@ -1,0 +1,340 @@
+"""Back-office model views: configuration over code. Business rules live in backoffice/."""
+import datetime
+import re
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.peewee import filters as pf
+from flask_login import current_user
+from wtforms import PasswordField, SelectField
+from wtforms import validators as wv
+
+from backoffice import workflow
+from backoffice.auth import hash_password, password_problem
+from backoffice.roles import (ACCEPTOR, ADMIN, HELPDESK, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
+from backoffice.validators import (ValidationError, id_number_facts, mask_id_number, normalize_id_number,
+                                   validate_id_number, validate_mobile, validate_uscc)
+from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, CancellationReason, Certificate,
+                    Enterprise, ExternalRegistration, Material, Notice, NoticeItem, Person, Province,
+                    Qualification, RefusalGround, RegisteredSpecialty, Registration, Specialty, User,
+                    database, now)
+
+from .base import DomainCheck, SecureModelView, Unique
+
+REGISTRY = (ADMIN, ACCEPTOR, REVIEWER, SUPERVISOR)
+ID_RE = re.compile(r'^\d{17}[\dXx]$')
+USCC_RE = re.compile(r'^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$')
+REGNO_RE = re.compile(r'^[\u4e00-\u9fff]1\d{11}$')
+
+
+def _choice_formatter(mapping):
+    return lambda view, context, model, name: mapping.get(getattr(model, name), getattr(model, name))
+
+
+def _masked_id(view, context, model, name):
+    return mask_id_number(getattr(model, name))
+
+
+# --- reference data -------------------------------------------------------
+
+class ReferenceView(SecureModelView):
+    read_roles = REGISTRY
+    write_roles = (ADMIN,)
+    column_default_sort = 'sort'
+
+
+class ProvinceView(ReferenceView):
+    column_list = ('code', 'name', 'abbr')
+    column_default_sort = 'code'
+    form_columns = ('code', 'name', 'abbr')
+
+
+class SpecialtyView(ReferenceView):
+    column_list = ('code', 'name', 'abbr', 'joint_review')
+    form_columns = ('code', 'name', 'abbr', 'joint_review', 'sort')
+
+
+class GroundView(ReferenceView):
+    column_list = ('code', 'text')
+    form_columns = ('code', 'text', 'sort')
+
+
+# --- persons, qualifications, enterprises --------------------------------
+
+class PersonView(SecureModelView):
+    read_roles = REGISTRY
+    write_roles = (ADMIN, ACCEPTOR)
+    column_list = ('name', 'id_number', 'gender', 'birth_date', 'education', 'mobile', 'created_at')
+    column_formatters = {'id_number': _masked_id}
+    column_searchable_list = ('name',)
+    exact_search = ((ID_RE, normalize_id_number, Person.id_number),)
+    column_filters = ('gender', 'education', 'birth_date', 'created_at')
+    column_default_sort = ('id', True)
+    simple_list_pager = True
+    form_columns = ('id_number', 'name', 'ethnicity', 'school', 'major', 'education', 'graduation_date',
+                    'mobile')
+    form_args = {
+        'id_number': {'validators': [wv.InputRequired('请填写身份证号码'), DomainCheck(validate_id_number),
+                                     Unique(Person, Person.id_number, '该身份证号码的人员已存在')]},
+        'name': {'validators': [wv.InputRequired('请填写姓名'), wv.Length(max=50, message='姓名过长')]},
+        'mobile': {'validators': [wv.Optional(), DomainCheck(validate_mobile)]},
+        'education': {'choices': EDUCATIONS},
+    }
+    column_details_exclude_list = ('reg_core',)
+    column_searchable_list_placeholder = '姓名，或完整的身份证号'
+
+    def on_model_change(self, form, model, is_created):
+        model.birth_date, model.gender = id_number_facts(model.id_number)
+        model.updated_at = now()
+
+
+class QualificationView(SecureModelView):
+    read_roles = REGISTRY
+    write_roles = (ADMIN, ACCEPTOR)
+    column_list = ('cert_number', 'holder_name', 'holder_id_number', 'specialty', 'issue_date')
+    column_formatters = {'holder_id_number': _masked_id}
+    column_searchable_list = ('cert_number', 'holder_name')
+    exact_search = ((ID_RE, normalize_id_number, Qualification.holder_id_number),)
+    column_filters = (pf.FilterEqual(Qualification.specialty, '专业',
+                                     options=lambda: [(s.id, s.name) for s in Specialty.select()]),
+                      'issue_date')
+    form_columns = ('cert_number', 'holder_name', 'holder_id_number', 'specialty', 'issue_date')
+    form_args = {
+        'cert_number': {'validators': [wv.InputRequired('请填写资格证书管理号'),
+                                       Unique(Qualification, Qualification.cert_number, '该资格证书管理号已存在')]},
+        'holder_name': {'validators': [wv.InputRequired('请填写姓名')]},
+        'holder_id_number': {'validators': [wv.InputRequired('请填写身份证号码'),
+                                            DomainCheck(validate_id_number)]},
+        'specialty': {'validators': [wv.InputRequired('请选择专业')]},
+        'issue_date': {'validators': [wv.InputRequired('请填写签发日期')]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if model.issue_date and model.issue_date > datetime.date.today():
+            raise ValidationError('签发日期不能晚于今天', 'issue_date')
+        clash = Qualification.select().where(
+            (Qualification.holder_id_number == model.holder_id_number)
+            & (Qualification.specialty == model.specialty) & (Qualification.id != (model.id or 0))).exists()
+        if clash:
+            raise ValidationError('此人该专业的资格记录已存在', 'specialty')
+        model.person = Person.get_or_none(Person.id_number == model.holder_id_number)
+
+
+class EnterpriseView(SecureModelView):
+    read_roles = REGISTRY + (PROVINCIAL,)
+    write_roles = (ADMIN, ACCEPTOR)
+    province_field = Enterprise.province
+    column_list = ('name', 'uscc', 'legal_rep', 'province', 'city', 'verified')
+    column_searchable_list = ('name',)
+    exact_search = ((USCC_RE, lambda v: v.upper(), Enterprise.uscc),)
+    column_filters = ('verified', pf.FilterEqual(Enterprise.province, '省份',
+                                                 options=lambda: [(p.id, p.name) for p in Province.select()]))
+    form_columns = ('uscc', 'name', 'legal_rep', 'province', 'city', 'address', 'verified')
+    form_args = {
+        'uscc': {'validators': [wv.InputRequired('请填写统一社会信用代码'), DomainCheck(validate_uscc),
+                                Unique(Enterprise, Enterprise.uscc, '该统一社会信用代码的企业已存在')]},
+        'name': {'validators': [wv.InputRequired('请填写企业名称')]},
+        'legal_rep': {'validators': [wv.InputRequired('请填写法定代表人')]},
+        'province': {'validators': [wv.InputRequired('请选择省份')]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if model.verified and model.verified_at is None:
+            model.verified_at = now()
+        if not model.verified:
+            model.verified_at = None
+
+
+# --- registry records (changed only by the workflow) ----------------------
+
+class RegistrationView(SecureModelView):
+    read_roles = REGISTRY + (PROVINCIAL,)
+    province_field = Registration.province
+    column_list = ('number', 'seal_check', 'person', 'enterprise', 'province', 'state', 'registered_on')
+    column_labels = {'number': '注册编号'}
+    exact_search = ((REGNO_RE, lambda v: v, Registration.number),)
+    column_searchable_list = ('number',)
+    column_filters = ('state', 'registered_on',
+                      pf.FilterEqual(Registration.province, '省份',
+                                     options=lambda: [(p.id, p.name) for p in Province.select()]))
+    column_formatters = {'state': _choice_formatter({'active': '有效', 'cancelled': '已注销'})}
+    column_default_sort = ('id', True)
+
+
+class RegisteredSpecialtyView(SecureModelView):
+    read_roles = REGISTRY + (PROVINCIAL,)
+    province_field = Registration.province
+    column_list = ('registration', 'specialty', 'valid_from', 'valid_until', 'state')
+    column_filters = ('valid_until', 'state',
+                      pf.FilterEqual(RegisteredSpecialty.specialty, '专业',
+                                     options=lambda: [(s.id, s.name) for s in Specialty.select()]))
+    column_formatters = {'state': _choice_formatter({'active': '有效', 'cancelled': '已注销'})}
+
+
+class ApplicationView(SecureModelView):
+    read_roles = REGISTRY
+    column_list = ('number', 'business_type', 'person', 'enterprise', 'state', 'submitted_at', 'deadline')
+    column_labels = {'number': '申请编号'}
+    column_searchable_list = ('number',)
+    column_filters = (
+        pf.FilterEqual(Application.state, '状态', options=list(workflow.STATES.items())),
+        pf.FilterEqual(Application.business_type, '业务类型', options=list(workflow.BUSINESS_TYPES.items())),
+        'submitted_at', 'accepted_at', 'deadline')
+    column_formatters = {'state': _choice_formatter(workflow.STATES),
+                         'business_type': _choice_formatter(workflow.BUSINESS_TYPES)}
+    column_default_sort = ('id', True)
+    details_template = 'admin/application_details.html'
+
+    @expose('/details/')
+    def details_view(self):
+        app = self.get_one(request.args.get('id'))
+        if app is None:
+            flash('申请不存在', 'error')
+            return redirect(self.get_url('.index_view'))
+        events = (AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id))
+        return self.render(self.details_template, model=app, events=events,
+                           actions=workflow.available(app, current_user),
+                           specialties=[a.specialty for a in app.specialties],
+                           materials=list(app.materials), grounds=list(RefusalGround.select()),
+                           refusal_grounds=[g.ground for g in app.refusal_grounds],
+                           states=workflow.STATES, types=workflow.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
+                           return_url=self.get_url('.index_view'), mask=mask_id_number)
+
+    @expose('/transition/', methods=('POST',))
+    def transition_view(self):
+        """Every staff decision on one application posts here and goes through the workflow."""
+        app_id = request.form.get('id', '')
+        name = request.form.get('transition', '')
+        back = self.get_url('.details_view', id=app_id)
+        try:
+            app = workflow.perform(int(app_id), name, current_user, comment=request.form.get('comment', ''),
+                                   grounds=request.form.getlist('grounds'))
+        except ValueError:
+            flash('申请编号无效', 'error')
+            return redirect(self.get_url('.index_view'))
+        except workflow.WorkflowError as exc:
+            if exc.kind == 'permission':
+                from flask import abort
+                abort(403)
+            for message in exc.messages:
+                flash(message, 'error')
+            return redirect(back)
+        flash(f'操作成功：申请 {app.number} 当前状态为“{workflow.STATES[app.state]}”', 'success')
+        return redirect(back)
+
+
+class MaterialView(SecureModelView):
+    read_roles = REGISTRY
+    column_list = ('application', 'kind', 'original_name', 'size', 'content_type', 'uploaded_at')
+    column_formatters = {'kind': _choice_formatter(MATERIAL_KINDS)}
+    column_details_exclude_list = ('stored_path',)
+
+
+class NoticeView(SecureModelView):
+    read_roles = REGISTRY
+    column_list = ('number', 'title', 'state', 'created_at', 'published_at')
+    column_formatters = {'state': _choice_formatter({'draft': '草稿', 'published': '已发布'})}
+
+
+class NoticeItemView(SecureModelView):
+    read_roles = REGISTRY
+    column_list = ('notice', 'application')
+
+
+class CertificateView(SecureModelView):
+    read_roles = REGISTRY + (PROVINCIAL,)
+    province_field = Registration.province
+    column_list = ('serial', 'person', 'registration', 'issued_on', 'use_until', 'state', 'printed')
+    column_formatters = {'state': _choice_formatter({'valid': '有效', 'void': '作废'})}
+
+
+class AuditEventView(SecureModelView):
+    read_roles = (ADMIN, SUPERVISOR, ACCEPTOR, REVIEWER)
+    column_list = ('created_at', 'actor', 'actor_role', 'object_type', 'object_id', 'action', 'from_state',
+                   'to_state', 'comment')
+    column_filters = ('object_type', 'action', 'created_at')
+    column_default_sort = ('id', True)
+    column_formatters = {'actor_role': _choice_formatter(ROLES),
+                         'from_state': _choice_formatter(workflow.STATES),
+                         'to_state': _choice_formatter(workflow.STATES)}
+    simple_list_pager = True
+
+
+class ExternalRegistrationView(SecureModelView):
+    read_roles = REGISTRY
+    write_roles = (ADMIN,)
+    column_list = ('name', 'id_number', 'category', 'reg_number', 'enterprise_name', 'active', 'source')
+    column_formatters = {'id_number': _masked_id}
+    exact_search = ((ID_RE, normalize_id_number, ExternalRegistration.id_number),)
+    column_searchable_list = ('reg_number',)
+    column_filters = ('category', 'active')
+    form_columns = ('id_number', 'name', 'category', 'reg_number', 'enterprise_name', 'enterprise_uscc',
+                    'active', 'source')
+    form_args = {
+        'id_number': {'validators': [wv.InputRequired('请填写身份证号码'), DomainCheck(validate_id_number)]},
+        'name': {'validators': [wv.InputRequired('请填写姓名')]},
+        'category': {'validators': [wv.InputRequired('请填写注册类别')]},
+        'reg_number': {'validators': [wv.InputRequired('请填写注册编号')]},
+        'enterprise_uscc': {'validators': [wv.Optional(), DomainCheck(validate_uscc)]},
+    }
+
+
+class UserView(SecureModelView):
+    read_roles = (ADMIN,)
+    write_roles = (ADMIN,)
+    column_list = ('username', 'name', 'role', 'province', 'enterprise', 'active', 'locked_until',
+                   'last_login_at')
+    column_searchable_list = ('username', 'name')
+    column_filters = (pf.FilterEqual(User.role, '角色', options=list(ROLES.items())), 'active')
+    column_formatters = {'role': _choice_formatter(ROLES)}
+    column_details_exclude_list = ('password_hash',)
+    form_columns = ('username', 'name', 'role', 'province', 'enterprise', 'mobile', 'active')
+    form_extra_fields = {'password': PasswordField('密码（新建必填；修改时留空表示不变）')}
+    form_overrides = {'role': SelectField}
+    form_args = {
+        'username': {'validators': [wv.InputRequired('请填写用户名'),
+                                    Unique(User, User.username, '该用户名已被使用')]},
+        'name': {'validators': [wv.InputRequired('请填写姓名')]},
+        'role': {'choices': list(ROLES.items())},
+        'mobile': {'validators': [wv.Optional(), DomainCheck(validate_mobile)]},
+    }
+    form_ajax_refs = {'enterprise': {'fields': ('name',), 'page_size': 10}}
+
+    def on_model_change(self, form, model, is_created):
+        password = form.password.data or ''
+        if is_created or password:
+            problem = password_problem(password)
+            if problem:
+                raise ValidationError(problem, 'password')
+            model.password_hash = hash_password(password)
+        if model.role == PROVINCIAL and model.province_id is None:
+            raise ValidationError('省级主管部门账号须指定省份', 'province')
+        if model.role == 'enterprise' and model.enterprise_id is None:
+            raise ValidationError('企业用户须关联企业', 'enterprise')
+        if model.role != PROVINCIAL:
+            model.province = None
+        model.failed_logins = model.failed_logins or 0
+
+
+def register(admin):
+    cat_ref, cat_people, cat_reg, cat_sys = '基础数据', '人员与企业', '注册业务', '系统管理'
+    admin.add_view(ApplicationView(Application, name='注册申请', category=cat_reg, endpoint='application'))
+    admin.add_view(RegistrationView(Registration, name='注册记录', category=cat_reg, endpoint='registration'))
+    admin.add_view(RegisteredSpecialtyView(RegisteredSpecialty, name='注册专业', category=cat_reg,
+                                           endpoint='registeredspecialty'))
+    admin.add_view(MaterialView(Material, name='申报材料', category=cat_reg, endpoint='material'))
+    admin.add_view(NoticeView(Notice, name='公告', category=cat_reg, endpoint='notice'))
+    admin.add_view(NoticeItemView(NoticeItem, name='公告明细', category=cat_reg, endpoint='noticeitem'))
+    admin.add_view(CertificateView(Certificate, name='电子证书', category=cat_reg, endpoint='certificate'))
+    admin.add_view(PersonView(Person, name='人员', category=cat_people, endpoint='person'))
+    admin.add_view(QualificationView(Qualification, name='资格库', category=cat_people, endpoint='qualification'))
+    admin.add_view(EnterpriseView(Enterprise, name='企业', category=cat_people, endpoint='enterprise'))
+    admin.add_view(ExternalRegistrationView(ExternalRegistration, name='外部注册信息', category=cat_people,
+                                            endpoint='externalregistration'))
+    admin.add_view(ProvinceView(Province, name='省份', category=cat_ref, endpoint='province'))
+    admin.add_view(SpecialtyView(Specialty, name='注册专业类别', category=cat_ref, endpoint='specialty'))
+    admin.add_view(GroundView(RefusalGround, name='不予注册依据', category=cat_ref, endpoint='refusalground'))
+    admin.add_view(GroundView(CancellationReason, name='注销原因', category=cat_ref,
+                              endpoint='cancellationreason'))
+    admin.add_view(UserView(User, name='用户账号', category=cat_sys, endpoint='user'))
+    admin.add_view(AuditEventView(AuditEvent, name='审计日志', category=cat_sys, endpoint='auditevent'))
