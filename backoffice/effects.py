@@ -8,6 +8,7 @@ from models import (Application, ApplicationRefusalGround, ApplicationSpecialty,
 
 from . import numbering
 from .calendar import add_working_days
+from .rules import add_years, chosen_specialties
 from .validators import ValidationError, id_number_facts, validate_id_number
 
 VALIDITY_YEARS = 3
@@ -15,13 +16,6 @@ VALIDITY_YEARS = 3
 
 def _config(key, default):
     return current_app.config.get(key, default) if has_app_context() else default
-
-
-def _years_later(day, years):
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def start_review_clock(ctx):
@@ -82,11 +76,6 @@ def apply_info_change(ctx):
     person.save()
 
 
-def _chosen(app):
-    return list(Specialty.select().join(ApplicationSpecialty)
-                .where(ApplicationSpecialty.application == app).order_by(Specialty.sort))
-
-
 def _void_certificates(registration):
     Certificate.update(state='void').where(
         (Certificate.registration == registration) & (Certificate.state == 'valid')).execute()
@@ -101,8 +90,8 @@ def take_effect(ctx):
         _create_registration(app, person, today)
     elif kind == 'addition':
         reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
-        until = _years_later(today, VALIDITY_YEARS)
-        for s in _chosen(app):
+        until = add_years(today, VALIDITY_YEARS)
+        for s in chosen_specialties(app):
             RegisteredSpecialty.insert(registration=reg, specialty=s, valid_from=today, valid_until=until,
                                        state='active').on_conflict(
                 conflict_target=[RegisteredSpecialty.registration, RegisteredSpecialty.specialty],
@@ -111,10 +100,10 @@ def take_effect(ctx):
         Application.update(registration=reg).where(Application.id == app.id).execute()
     elif kind == 'renewal':
         reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
-        for s in _chosen(app):
+        for s in chosen_specialties(app):
             rs = RegisteredSpecialty.get((RegisteredSpecialty.registration == reg)
                                          & (RegisteredSpecialty.specialty == s))
-            rs.valid_until = _years_later(max(rs.valid_until, today), VALIDITY_YEARS)
+            rs.valid_until = add_years(max(rs.valid_until, today), VALIDITY_YEARS)
             rs.save()
         Application.update(registration=reg).where(Application.id == app.id).execute()
     elif kind == 'cancellation':
@@ -134,7 +123,7 @@ def _create_registration(app, person, today):
         # The number is drawn once per person, at the first registration, and kept for life.
         quals = {q.specialty_id: q for q in Qualification.select().where(
             (Qualification.person == person) | (Qualification.holder_id_number == person.id_number))}
-        chosen = _chosen(app)
+        chosen = chosen_specialties(app)
         issued = min((quals[s.id].issue_date for s in chosen if s.id in quals), default=today)
         person.reg_core = numbering.registration_core(province.code, issued.year, today)
         seal_check = 0
@@ -145,9 +134,9 @@ def _create_registration(app, person, today):
     reg = Registration.create(person=person, enterprise=ent, province=province,
                               number=province.abbr + person.reg_core, seal_check=seal_check,
                               state='active', registered_on=today)
-    until = _years_later(today, VALIDITY_YEARS)
+    until = add_years(today, VALIDITY_YEARS)
     RegisteredSpecialty.insert_many([
         {'registration': reg.id, 'specialty': s.id, 'valid_from': today, 'valid_until': until,
-         'state': 'active'} for s in _chosen(app)]).execute()
+         'state': 'active'} for s in chosen_specialties(app)]).execute()
     Application.update(registration=reg).where(Application.id == app.id).execute()
     return reg

@@ -1,6 +1,5 @@
 """Guard rules (domain §2-§5). Each takes a TransitionContext and returns None when the
 rule holds, or a Chinese message saying what is wrong and what to do."""
-import datetime
 
 from models import (Application, ApplicationSpecialty, ExternalRegistration, Material,
                     Qualification, RegisteredSpecialty, Registration, RefusalGround, Specialty)

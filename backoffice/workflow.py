@@ -9,12 +9,9 @@ import dataclasses
 import datetime
 from typing import Callable, Optional
 
-from flask import current_app, has_app_context
-
-from models import (Application, ApplicationRefusalGround, AuditEvent, Specialty, User, database, now)
+from models import (Application, AuditEvent, User, database, now)
 
 from . import effects, rules
-from .calendar import add_working_days
 from .roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, REVIEWER, ROLES
 
 BUSINESS_TYPES = {
@@ -256,7 +253,3 @@ def perform(application, name, actor, comment='', today=None, **data):
                           actor=actor, actor_role=actor.role, from_state=from_state, to_state=t.target,
                           comment=comment or '')
     return Application.get_by_id(app_id)
-
-
-def holidays():
-    return current_app.config.get('HOLIDAYS', []) if has_app_context() else []

@@ -24,21 +24,19 @@ class Specialty(BaseModel):
         return self.name
 
 
-class RefusalGround(BaseModel):
+class CodedText(BaseModel):
+    """A numbered legal text (abstract: each subclass has its own table)."""
+    code = pw.CharField(max_length=4, unique=True)
+    text = pw.CharField(max_length=200)
+    sort = pw.IntegerField(default=0)
+
+    def __str__(self):
+        return self.text
+
+
+class RefusalGround(CodedText):
     """Art. 15 grounds for 不予注册."""
-    code = pw.CharField(max_length=4, unique=True)
-    text = pw.CharField(max_length=200)
-    sort = pw.IntegerField(default=0)
-
-    def __str__(self):
-        return self.text
 
 
-class CancellationReason(BaseModel):
+class CancellationReason(CodedText):
     """Art. 16/17 situations that lead to 注销."""
-    code = pw.CharField(max_length=4, unique=True)
-    text = pw.CharField(max_length=200)
-    sort = pw.IntegerField(default=0)
-
-    def __str__(self):
-        return self.text

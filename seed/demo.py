@@ -8,11 +8,11 @@ import collections
 import datetime
 import random
 
-import peewee as pw
 from stdnum.cn import ric, uscc
 
 from backoffice import workflow
 from backoffice.auth import hash_password
+from backoffice.rules import add_years
 from models import (Application, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
                     CancellationReason, Enterprise, ExternalRegistration, Person, Province, Qualification,
                     RefusalGround, ApplicationRefusalGround, RegisteredSpecialty, Registration, Sequence,
@@ -86,13 +86,6 @@ def uscc_for(j, region):
 def _chunks(rows, size=CHUNK):
     for k in range(0, len(rows), size):
         yield rows[k:k + size]
-
-
-def _years_later(day, years):
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def ensure_accounts(enterprise=None, person=None):
@@ -243,7 +236,7 @@ def generate(persons=2000, seed=20261124, progress=None):
                                 .where(Registration.person.in_(pid_chunk)).tuples()))
         rs_rows = []
         for number, ent_id, prov, core, reg_day, kind, spec_ids in reg_plan:
-            until = _years_later(reg_day, 3)
+            until = add_years(reg_day, 3)
             for sid in spec_ids:
                 rs_rows.append({'registration': reg_ids[person_ids[number]], 'specialty': sid,
                                 'valid_from': reg_day, 'valid_until': until,
@@ -338,7 +331,7 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                 row = {'number': number, 'business_type': btype, 'person': pid, 'enterprise': ent,
                        'registration': reg_id if btype in ('addition', 'renewal', 'cancellation') else None,
                        'state': state, 'version': len(path), 'contract_start': start.date() - datetime.timedelta(days=30),
-                       'contract_end': _years_later(start.date(), 3), 'commitment_accepted': state != 'draft',
+                       'contract_end': add_years(start.date(), 3), 'commitment_accepted': state != 'draft',
                        'created_at': start}
                 events, when = [], start
                 for t in path:

@@ -5,7 +5,7 @@ import pytest
 
 from backoffice.workflow import WorkflowError, perform
 from models import (Application, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
-                    ExternalRegistration, Material, Person, Qualification, RegisteredSpecialty, Registration)
+                    ExternalRegistration, Material, Qualification, RegisteredSpecialty, Registration)
 
 from .conftest import (actor_for, build_application, make_enterprise, make_person, make_registration,
                        specialty)

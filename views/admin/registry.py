@@ -2,7 +2,7 @@
 import datetime
 import re
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.peewee import filters as pf
 from flask_login import current_user
@@ -11,13 +11,13 @@ from wtforms import validators as wv
 
 from backoffice import workflow
 from backoffice.auth import hash_password, password_problem
-from backoffice.roles import (ACCEPTOR, ADMIN, HELPDESK, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
+from backoffice.roles import (ACCEPTOR, ADMIN, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
 from backoffice.validators import (ValidationError, id_number_facts, mask_id_number, normalize_id_number,
                                    validate_id_number, validate_mobile, validate_uscc)
 from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, CancellationReason, Certificate,
                     Enterprise, ExternalRegistration, Material, Notice, NoticeItem, Person, Province,
                     Qualification, RefusalGround, RegisteredSpecialty, Registration, Specialty, User,
-                    database, now)
+                    now)
 
 from .base import DomainCheck, SecureModelView, Unique
 
