@@ -3,8 +3,8 @@ from .base import BaseModel, database, now  # noqa: F401
 from .reference import CancellationReason, Province, RefusalGround, Specialty
 from .people import EDUCATIONS, GENDERS, Enterprise, Person, Qualification  # noqa: F401
 from .accounts import User
-from .registry import (MATERIAL_KINDS, Application,  # noqa: F401 ApplicationCancelReason, ApplicationRefusalGround,
-                       ApplicationSpecialty, Material, RegisteredSpecialty, Registration)
+from .registry import (MATERIAL_KINDS, Application, ApplicationCancelReason,  # noqa: F401
+                       ApplicationRefusalGround, ApplicationSpecialty, Material, RegisteredSpecialty, Registration)
 from .notices import Certificate, Notice, NoticeItem
 from .audit import AuditEvent
 from .external import ExternalRegistration, Sequence
