@@ -3,10 +3,10 @@ import datetime
 
 from flask import current_app, has_app_context
 
-from models import (Application, ApplicationRefusalGround, ApplicationSpecialty, Certificate, Person,
+from models import (Application, ApplicationRefusalGround, ApplicationSpecialty, Person,
                     Qualification, RegisteredSpecialty, Registration, Specialty)
 
-from . import numbering
+from . import certificates, numbering
 from .calendar import add_working_days
 from .rules import add_years, chosen_specialties
 from .validators import ValidationError, id_number_facts, validate_id_number
@@ -76,18 +76,13 @@ def apply_info_change(ctx):
     person.save()
 
 
-def _void_certificates(registration):
-    Certificate.update(state='void').where(
-        (Certificate.registration == registration) & (Certificate.state == 'valid')).execute()
-
-
 def take_effect(ctx):
     """The announced decision takes effect on the registry (domain §4, §7)."""
     app, today = ctx.app, ctx.today
     kind = app.business_type
     person = Person.get_by_id(app.person_id)
     if kind in ('initial', 'reregister'):
-        _create_registration(app, person, today)
+        reg = _create_registration(app, person, today)
     elif kind == 'addition':
         reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
         until = add_years(today, VALIDITY_YEARS)
@@ -112,8 +107,11 @@ def take_effect(ctx):
         reg.save()
         RegisteredSpecialty.update(state='cancelled').where(
             RegisteredSpecialty.registration == reg).execute()
-        _void_certificates(reg)
+        certificates.void_for(reg)
         Application.update(registration=reg).where(Application.id == app.id).execute()
+        return
+    # a new certificate reflects the registration as it now stands
+    certificates.issue(reg, today)
 
 
 def _create_registration(app, person, today):

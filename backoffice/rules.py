@@ -233,3 +233,31 @@ def refusal_grounds_given(ctx):
         return '不予注册依据无效'
     if RefusalGround.select().where(RefusalGround.id.in_(ids)).count() != len(set(ids)):
         return '不予注册依据无效'
+
+
+RULE_LABELS = {
+    'specialties_chosen': '已选择注册专业',
+    'qualified_for_specialties': '资格库中具有所选专业的资格',
+    'identity_matches_qualification': '实名信息与资格库一致',
+    'within_window_or_continuing_education': '资格证书签发3年内，或已提供继续教育证明',
+    'no_active_registration': '无其他有效注册（一人一单位）',
+    'has_active_registration': '具有有效注册',
+    'enterprise_verified': '聘用企业已完成实名认证',
+    'same_enterprise_as_registration': '聘用企业为当前注册单位',
+    'contract_dates_valid': '劳动合同日期有效',
+    'commitment_accepted': '已作出个人承诺',
+    'under_age_limit': '年龄未满65周岁',
+    'renewal_window': '延续注册在到期30日前申请',
+    'addition_specialties_new': '增项专业尚未注册',
+    'no_external_conflict': '全国平台无其他单位注册（二级建造师、其他执业资格）',
+    'no_other_open_application': '无其他正在办理的申请',
+    'cancel_reasons_chosen': '已选择注销原因',
+    'info_change_valid': '信息修改说明和证明材料齐全',
+    'not_the_acceptor': '审查人不是受理人',
+    'comment_given': '已填写意见',
+    'refusal_grounds_given': '已选择不予注册依据',
+}
+
+
+def label(rule):
+    return RULE_LABELS.get(rule.__name__) or (rule.__doc__ or rule.__name__).strip().split('\n')[0]

@@ -253,3 +253,21 @@ def perform(application, name, actor, comment='', today=None, **data):
                           actor=actor, actor_role=actor.role, from_state=from_state, to_state=t.target,
                           comment=comment or '')
     return Application.get_by_id(app_id)
+
+
+def rule_report(app, actor, today=None):
+    """Every automatic check for this application, run now: [(label, message or None)].
+
+    What the reviewer sees before deciding: the submission rules of the business type and
+    the rules a decision re-checks, each passed (None) or failed (the message).
+    """
+    seen, report = set(), []
+    rules_ = list(SUBMIT_RULES.get(app.business_type, ())) + list(DECISION_RULES.get(app.business_type, ()))
+    t = get_transition('approve', app.business_type) or get_transition('submit', app.business_type)
+    ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today())
+    for rule in rules_:
+        if rule.__name__ in seen or rule.__name__ in ('not_the_acceptor', 'comment_given'):
+            continue
+        seen.add(rule.__name__)
+        report.append((rules.label(rule), rule(ctx)))
+    return report

@@ -8,6 +8,7 @@ from .registry import (MATERIAL_KINDS, Application, ApplicationCancelReason,  # 
 from .notices import Certificate, Notice, NoticeItem
 from .audit import AuditEvent
 from .external import ExternalRegistration, Sequence
+from .jobs import DownloadLog, Job, PrintLog
 
 # In dependency order (create order).
 ALL_MODELS = [
@@ -16,4 +17,5 @@ ALL_MODELS = [
     Registration, RegisteredSpecialty,
     Application, ApplicationSpecialty, ApplicationCancelReason, ApplicationRefusalGround, Material,
     Notice, NoticeItem, Certificate, AuditEvent, ExternalRegistration, Sequence,
+    Job, PrintLog, DownloadLog,
 ]

@@ -9,7 +9,11 @@ import re
 import tempfile
 
 import pytest
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
+
+# Background jobs run inline in tests (huey immediate mode, in-memory queue).
+os.environ['HUEY_IMMEDIATE'] = '1'
 
 from backoffice import create_app
 from backoffice import db as dbmod
@@ -51,12 +55,29 @@ def _reset_schema():
     return db
 
 
+class FreshClient(FlaskClient):
+    """Each request starts with an empty `g`, as in production.
+
+    Tests keep one app context open for direct model access; Flask reuses it for requests,
+    so without this, Flask-Login's cached user would leak from one client to another.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import g, has_app_context
+        if has_app_context():
+            for key in list(vars(g)):
+                delattr(g, key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope='session')
 def app():
     _reset_schema()
     application = create_app(TestConfig, DATABASE_URL=database_url(), AUTO_MIGRATE=False,
                              UPLOAD_DIR=os.path.join(_TMP, 'uploads'), OUTPUT_DIR=os.path.join(_TMP, 'out'),
-                             SECRET_KEY='test-secret', LOGIN_LOCK_MINUTES=15)
+                             SECRET_KEY='test-secret', LOGIN_LOCK_MINUTES=15,
+                             PUBLIC_BASE_URL='http://registry.test')
+    application.test_client_class = FreshClient
     return application
 
 
@@ -242,3 +263,59 @@ def post_form(client, url, data, page=None):
     """POST with the CSRF token taken from `page` (default: the same URL)."""
     token = csrf_from(client.get(page or url).get_data(as_text=True))
     return client.post(url, data={**data, 'csrf_token': token})
+
+
+def announce(app_row, actor):
+    """Publish one approved application through a real announcement; returns the notice."""
+    from backoffice import notices
+    notice = notices.create_draft(actor, ids=[app_row.id])
+    return notices.publish(notice.id, actor)
+
+
+def registered_with_certificate(users, enterprise=None, with_images=True, tmp_upload=None):
+    """A person registered through the full path (initial → announced), with a certificate."""
+    from models import Certificate
+    row = build_application('initial', 'approved', enterprise=enterprise)
+    if with_images:
+        _store_images(row)
+    announce(row, users['reviewer'])
+    return Certificate.get(Certificate.person == row.person_id), row
+
+
+def _store_images(app_row):
+    """Real JPEG / PNG files for the photo and signature materials."""
+    from flask import current_app
+    from PIL import Image, ImageDraw
+    root = current_app.config['UPLOAD_DIR']
+    os.makedirs(os.path.join(root, 'test'), exist_ok=True)
+    photo = Image.new('RGB', (295, 413), 'white')
+    d = ImageDraw.Draw(photo)
+    d.ellipse((90, 80, 205, 230), fill=(224, 182, 150))
+    d.rectangle((60, 260, 235, 413), fill=(30, 50, 90))
+    photo.save(os.path.join(root, 'test', 'photo.jpg'), quality=90)
+    sig = Image.new('RGB', (400, 150), 'white')
+    ImageDraw.Draw(sig).line((20, 100, 120, 40, 200, 110, 380, 50), fill='black', width=6)
+    sig.save(os.path.join(root, 'test', 'signature.jpg'), quality=90)
+    Material.update(stored_path='test/photo.jpg').where(
+        (Material.application == app_row) & (Material.kind == 'photo')).execute()
+    Material.update(stored_path='test/signature.jpg', content_type='image/jpeg').where(
+        (Material.application == app_row) & (Material.kind == 'signature')).execute()
+
+
+def pdf_text(data):
+    import io
+    from pypdf import PdfReader
+    reader = PdfReader(io.BytesIO(data))
+    return '\n'.join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def render_first_page(data, tmp_path, dpi=100):
+    """Render page 1 with pdftoppm (poppler-utils); returns a Pillow image."""
+    import subprocess
+    from PIL import Image
+    pdf = tmp_path / 'doc.pdf'
+    pdf.write_bytes(data)
+    subprocess.run(['pdftoppm', '-f', '1', '-l', '1', '-r', str(dpi), '-png', str(pdf), str(tmp_path / 'page')],
+                   check=True)
+    page = sorted(tmp_path.glob('page*.png'))[0]
+    return Image.open(page).convert('RGB')

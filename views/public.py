@@ -1,5 +1,10 @@
-"""Public pages (no login)."""
-from flask import Blueprint, render_template
+"""Public pages (no login): home, announcements, certificate verification, registry query."""
+from io import BytesIO
+
+from flask import Blueprint, abort, render_template, request, send_file
+
+from backoffice import certificates, documents, notices, public_query
+from models import Certificate, Notice
 
 bp = Blueprint('public', __name__)
 
@@ -7,3 +12,53 @@ bp = Blueprint('public', __name__)
 @bp.route('/')
 def index():
     return render_template('index.html')
+
+
+@bp.route('/announcements')
+def announcements():
+    rows = (Notice.select().where(Notice.state == 'published').order_by(Notice.published_at.desc()).limit(200))
+    return render_template('public/announcements.html', notices=rows)
+
+
+def _published(notice_id):
+    notice = Notice.get_or_none((Notice.id == notice_id) & (Notice.state == 'published'))
+    if notice is None:
+        abort(404)
+    return notice
+
+
+@bp.route('/announcements/<int:notice_id>')
+def announcement(notice_id):
+    notice = _published(notice_id)
+    return render_template('public/announcement.html', notice=notice, rows=notices.items_for_display(notice))
+
+
+@bp.route('/announcements/<int:notice_id>.pdf')
+def announcement_pdf(notice_id):
+    notice = _published(notice_id)
+    return send_file(BytesIO(documents.announcement_pdf(notice)), mimetype='application/pdf',
+                     download_name=f'{notice.number}.pdf')
+
+
+@bp.route('/verify/<token>')
+def verify(token):
+    serial = certificates.serial_from_token(token)
+    if serial is None:
+        return render_template('public/verify.html', forged=True), 400
+    cert = Certificate.get_or_none(Certificate.serial == serial)
+    status = certificates.status(cert)
+    data = certificates.certificate_data(cert, masked=True) if cert is not None else None
+    return render_template('public/verify.html', forged=False, status=status,
+                           label=certificates.STATUS_LABELS[status], data=data)
+
+
+@bp.route('/search')
+def search():
+    form = {k: request.args.get(k, '') for k in ('name', 'id_number', 'reg_number', 'enterprise')}
+    rows, error = None, None
+    if any(form.values()):
+        try:
+            rows = public_query.search(**form)
+        except public_query.QueryError as exc:
+            error = exc
+    return render_template('public/search.html', form=form, rows=rows, error=error)

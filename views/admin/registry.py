@@ -9,13 +9,12 @@ from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms import validators as wv
 
-from backoffice import workflow
+from backoffice import rules, workflow
 from backoffice.auth import hash_password, password_problem
 from backoffice.roles import (ACCEPTOR, ADMIN, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
-from backoffice.validators import (ValidationError, id_number_facts, mask_id_number, normalize_id_number,
+from backoffice.validators import (ValidationError, age_on, id_number_facts, mask_id_number, normalize_id_number,
                                    validate_id_number, validate_mobile, validate_uscc)
-from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, CancellationReason, Certificate,
-                    Enterprise, ExternalRegistration, Material, Notice, NoticeItem, Person, Province,
+from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, Enterprise, ExternalRegistration, Person, Province,
                     Qualification, RefusalGround, RegisteredSpecialty, Registration, Specialty, User,
                     now)
 
@@ -192,8 +191,12 @@ class ApplicationView(SecureModelView):
             flash('申请不存在', 'error')
             return redirect(self.get_url('.index_view'))
         events = (AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id))
+        quals = [(q, q.holder_name == app.person.name, q.holder_id_number == app.person.id_number)
+                 for q in rules.person_qualifications(app.person)]
         return self.render(self.details_template, model=app, events=events,
                            actions=workflow.available(app, current_user),
+                           checks=workflow.rule_report(app, current_user), quals=quals,
+                           age=age_on(app.person.birth_date, datetime.date.today()),
                            specialties=[a.specialty for a in app.specialties],
                            materials=list(app.materials), grounds=list(RefusalGround.select()),
                            refusal_grounds=[g.ground for g in app.refusal_grounds],
@@ -205,7 +208,8 @@ class ApplicationView(SecureModelView):
         """Every staff decision on one application posts here and goes through the workflow."""
         app_id = request.form.get('id', '')
         name = request.form.get('transition', '')
-        back = self.get_url('.details_view', id=app_id)
+        nxt = request.form.get('next', '')
+        back = nxt if nxt.startswith('/') and not nxt.startswith('//') else self.get_url('.details_view', id=app_id)
         try:
             app = workflow.perform(int(app_id), name, current_user, comment=request.form.get('comment', ''),
                                    grounds=request.form.getlist('grounds'))
@@ -314,27 +318,3 @@ class UserView(SecureModelView):
         if model.role != PROVINCIAL:
             model.province = None
         model.failed_logins = model.failed_logins or 0
-
-
-def register(admin):
-    cat_ref, cat_people, cat_reg, cat_sys = '基础数据', '人员与企业', '注册业务', '系统管理'
-    admin.add_view(ApplicationView(Application, name='注册申请', category=cat_reg, endpoint='application'))
-    admin.add_view(RegistrationView(Registration, name='注册记录', category=cat_reg, endpoint='registration'))
-    admin.add_view(RegisteredSpecialtyView(RegisteredSpecialty, name='注册专业', category=cat_reg,
-                                           endpoint='registeredspecialty'))
-    admin.add_view(MaterialView(Material, name='申报材料', category=cat_reg, endpoint='material'))
-    admin.add_view(NoticeView(Notice, name='公告', category=cat_reg, endpoint='notice'))
-    admin.add_view(NoticeItemView(NoticeItem, name='公告明细', category=cat_reg, endpoint='noticeitem'))
-    admin.add_view(CertificateView(Certificate, name='电子证书', category=cat_reg, endpoint='certificate'))
-    admin.add_view(PersonView(Person, name='人员', category=cat_people, endpoint='person'))
-    admin.add_view(QualificationView(Qualification, name='资格库', category=cat_people, endpoint='qualification'))
-    admin.add_view(EnterpriseView(Enterprise, name='企业', category=cat_people, endpoint='enterprise'))
-    admin.add_view(ExternalRegistrationView(ExternalRegistration, name='外部注册信息', category=cat_people,
-                                            endpoint='externalregistration'))
-    admin.add_view(ProvinceView(Province, name='省份', category=cat_ref, endpoint='province'))
-    admin.add_view(SpecialtyView(Specialty, name='注册专业类别', category=cat_ref, endpoint='specialty'))
-    admin.add_view(GroundView(RefusalGround, name='不予注册依据', category=cat_ref, endpoint='refusalground'))
-    admin.add_view(GroundView(CancellationReason, name='注销原因', category=cat_ref,
-                              endpoint='cancellationreason'))
-    admin.add_view(UserView(User, name='用户账号', category=cat_sys, endpoint='user'))
-    admin.add_view(AuditEventView(AuditEvent, name='审计日志', category=cat_sys, endpoint='auditevent'))

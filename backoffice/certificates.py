@@ -1,0 +1,113 @@
+"""Electronic certificates: issuing, 使用有效期, signed QR tokens and verification."""
+import datetime
+import os
+
+from flask import current_app, has_app_context
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from models import (Application, Certificate, Material, Person, RegisteredSpecialty, Registration, Specialty,
+                    database)
+
+from . import numbering
+from .rules import add_years
+from .validators import mask_id_number
+
+USE_DAYS = 180
+AUTHORITY = '中华人民共和国住房和城乡建设部'
+STATUS_LABELS = {
+    'valid': '有效', 'expired': '已过使用有效期', 'cancelled': '已注销或作废', 'unknown': '查无此证书',
+}
+
+
+def use_until(person, registration, issued_on):
+    """180 days, cut to the earliest specialty expiry or the 65th birthday (domain §8)."""
+    limits = [issued_on + datetime.timedelta(days=USE_DAYS), add_years(person.birth_date, 65)]
+    earliest = (RegisteredSpecialty.select(RegisteredSpecialty.valid_until)
+                .where((RegisteredSpecialty.registration == registration) & (RegisteredSpecialty.state == 'active'))
+                .order_by(RegisteredSpecialty.valid_until).first())
+    if earliest is not None:
+        limits.append(earliest.valid_until)
+    return min(limits)
+
+
+def issue(registration, today=None):
+    """Issue a new certificate for a registration, voiding the ones it replaces."""
+    today = today or datetime.date.today()
+    with database.atomic():
+        void_for(registration)
+        person = Person.get_by_id(registration.person_id)
+        serial = f'ZS{today:%Y%m%d}{numbering.next_value("cert:" + today.strftime("%Y%m%d")):06d}'
+        return Certificate.create(serial=serial, registration=registration, person=person, issued_on=today,
+                                  use_until=use_until(person, registration, today), state='valid')
+
+
+def void_for(registration):
+    Certificate.update(state='void').where(
+        (Certificate.registration == registration) & (Certificate.state == 'valid')).execute()
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config['SECRET_KEY'], salt='certificate-verify')
+
+
+def token_for(certificate):
+    return _serializer().dumps({'s': certificate.serial})
+
+
+def serial_from_token(token):
+    """The serial a token was signed for, or None for a forged or altered token."""
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return data.get('s') if isinstance(data, dict) else None
+
+
+def verify_url(certificate):
+    base = (current_app.config.get('PUBLIC_BASE_URL') if has_app_context() else None) or 'http://127.0.0.1:5000'
+    return f'{base.rstrip("/")}/verify/{token_for(certificate)}'
+
+
+def status(certificate, today=None):
+    """'valid', 'expired', 'cancelled' or 'unknown'."""
+    today = today or datetime.date.today()
+    if certificate is None:
+        return 'unknown'
+    reg = Registration.get_by_id(certificate.registration_id)
+    if certificate.state != 'valid' or reg.state != 'active':
+        return 'cancelled'
+    if certificate.use_until < today:
+        return 'expired'
+    return 'valid'
+
+
+def _material_path(person_id, kind):
+    row = (Material.select(Material.stored_path).join(Application)
+           .where((Application.person == person_id) & (Material.kind == kind))
+           .order_by(Material.id.desc()).first())
+    if row is None:
+        return None
+    path = os.path.join(current_app.config['UPLOAD_DIR'], row.stored_path) if has_app_context() else row.stored_path
+    return path if os.path.exists(path) else None
+
+
+def certificate_data(certificate, masked=False):
+    """Everything a certificate layout prints, as plain values."""
+    reg = Registration.get_by_id(certificate.registration_id)
+    person = Person.get_by_id(certificate.person_id)
+    ent = reg.enterprise
+    specialties = [(s.name, rs.valid_until) for rs, s in
+                   ((rs, rs.specialty) for rs in RegisteredSpecialty.select(RegisteredSpecialty, Specialty)
+                    .join(Specialty).where((RegisteredSpecialty.registration == reg)
+                                           & (RegisteredSpecialty.state == 'active'))
+                    .order_by(Specialty.sort))]
+    return {
+        'serial': certificate.serial,
+        'name': person.name, 'gender': person.gender, 'birth_date': person.birth_date,
+        'id_number': mask_id_number(person.id_number) if masked else person.id_number,
+        'number': reg.full_number, 'enterprise': ent.name, 'uscc': ent.uscc,
+        'province': reg.province.name,
+        'specialties': specialties, 'issued_on': certificate.issued_on, 'use_until': certificate.use_until,
+        'authority': AUTHORITY, 'qr_text': verify_url(certificate),
+        'photo': _material_path(person.id, 'photo'), 'signature': _material_path(person.id, 'signature'),
+    }

@@ -1,0 +1,97 @@
+"""Certificate batch printing for provincial officers: request, progress, download; the print log."""
+import datetime
+import os
+
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from backoffice import printing
+from backoffice.roles import ADMIN, PROVINCIAL, SUPERVISOR
+from models import Job, PrintLog, Province, Registration
+
+from .base import RoleMixin, SecureModelView
+
+
+def _date(value, field, errors):
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        errors[field] = '日期无效，请按“年-月-日”填写'
+        return None
+
+
+class PrintView(RoleMixin, BaseView):
+    read_roles = (PROVINCIAL, ADMIN)
+
+    def _provinces(self):
+        if current_user.role == PROVINCIAL:
+            return [current_user.province]
+        return list(Province.select().order_by(Province.code))
+
+    @expose('/', methods=('GET', 'POST'))
+    def index(self):
+        errors, values = {}, dict(request.form) if request.method == 'POST' else {'only_unprinted': 'y'}
+        if request.method == 'POST':
+            date_from = _date(request.form.get('date_from'), 'date_from', errors)
+            date_to = _date(request.form.get('date_to'), 'date_to', errors)
+            if not errors:
+                try:
+                    job = printing.request_batch(current_user, request.form.get('province'), date_from, date_to,
+                                                 only_unprinted=bool(request.form.get('only_unprinted')),
+                                                 reason=request.form.get('reason', ''))
+                except printing.PrintError as exc:
+                    errors[exc.field or 'form'] = exc.message
+                else:
+                    flash(f'已提交打印任务：{job.title}', 'success')
+                    return redirect(self.get_url('.job_view', job_id=job.id))
+        jobs = (Job.select().where((Job.kind == 'print_certificates') & (Job.created_by == current_user.id))
+                .order_by(Job.id.desc()).limit(20))
+        return self.render('admin/print_index.html', provinces=self._provinces(), errors=errors, values=values,
+                           jobs=jobs)
+
+    def _job(self, job_id):
+        job = Job.get_or_none((Job.id == job_id) & (Job.kind == 'print_certificates'))
+        if job is None:
+            abort(404)
+        if current_user.role != ADMIN and job.created_by_id != current_user.id:
+            abort(403)
+        return job
+
+    @expose('/job/<int:job_id>/')
+    def job_view(self, job_id):
+        return self.render('admin/print_job.html', job=self._job(job_id))
+
+    @expose('/job/<int:job_id>/status')
+    def job_status(self, job_id):
+        job = self._job(job_id)
+        return jsonify(state=job.state, progress=job.progress, total=job.total, message=job.message)
+
+    @expose('/job/<int:job_id>/download')
+    def job_download(self, job_id):
+        job = self._job(job_id)
+        if job.state != 'done' or not job.result_path:
+            abort(404)
+        root = os.path.realpath(current_app.config['OUTPUT_DIR'])
+        path = os.path.realpath(job.result_path)
+        if not path.startswith(root + os.sep) or not os.path.exists(path):
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=f'证书批量打印-{job.id}{os.path.splitext(path)[1]}')
+
+
+class PrintLogView(SecureModelView):
+    read_roles = (PROVINCIAL, ADMIN, SUPERVISOR)
+    province_field = Registration.province
+    column_list = ('printed_at', 'certificate', 'printed_by', 'reprint', 'reason', 'job')
+    column_labels = {'printed_at': '打印时间', 'printed_by': '打印人', 'reprint': '重印', 'reason': '重印原因',
+                     'job': '打印任务', 'certificate': '证书'}
+    column_default_sort = ('id', True)
+
+    def scope(self, query):
+        if current_user.role == PROVINCIAL:
+            from models import Certificate
+            query = query.switch(PrintLog).join(Certificate).join(Registration).where(
+                Registration.province == current_user.province_id)
+        return query

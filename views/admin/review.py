@@ -1,0 +1,137 @@
+"""Review queues (受理, 审查): what waits for each role, oldest first, with per-row and batch decisions."""
+import datetime
+
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from flask_admin.model.template import TemplateLinkRowAction
+from flask_login import current_user
+from markupsafe import Markup
+
+from backoffice import workflow
+from backoffice.roles import ACCEPTOR, REVIEWER
+from models import (Application, ApplicationSpecialty, Enterprise, Province, RefusalGround, Specialty)
+
+from .registry import ApplicationView
+
+
+class _SubqueryFilter(BasePeeweeFilter):
+    """Filter applications by a related table through an IN (subquery) on Application.id."""
+
+    def __init__(self, name, subquery, options=None):
+        super().__init__(Application.id, name, options=options)
+        self.subquery = subquery
+
+    def apply(self, query, value):
+        return query.where(self.subquery(value))
+
+    def operation(self):
+        return '等于'
+
+
+class _ContainsFilter(_SubqueryFilter):
+    def operation(self):
+        return '包含'
+
+
+def _by_specialty(value):
+    return Application.id.in_(ApplicationSpecialty.select(ApplicationSpecialty.application)
+                              .where(ApplicationSpecialty.specialty == value))
+
+
+def _by_province(value):
+    return Application.enterprise.in_(Enterprise.select(Enterprise.id).where(Enterprise.province == value))
+
+
+def _by_enterprise(value):
+    return Application.enterprise.in_(Enterprise.select(Enterprise.id).where(Enterprise.name.contains(value)))
+
+
+def _deadline(view, context, model, name):
+    if model.deadline is None:
+        return '—'
+    left = (model.deadline - datetime.date.today()).days
+    if left < 0:
+        return Markup(f'<span class="badge badge-danger overdue">已超期 {-left} 天</span> {model.deadline}')
+    css = 'badge-warning' if left <= 5 else 'badge-success'
+    return Markup(f'<span class="badge {css}">剩 {left} 天</span> {model.deadline}')
+
+
+class QueueView(ApplicationView):
+    """Base of the work queues: only what waits for this role, oldest first."""
+    waiting_states = ()
+    column_list = ('number', 'business_type', 'person', 'enterprise', 'state', 'submitted_at', 'deadline')
+    column_default_sort = [('reported_at', False), ('id', False)]
+    list_template = 'admin/queue_list.html'
+    column_formatters = dict(ApplicationView.column_formatters, deadline=_deadline)
+    column_filters = (
+        _SubqueryFilter('业务类型', lambda v: Application.business_type == v,
+                        options=list(workflow.BUSINESS_TYPES.items())),
+        _SubqueryFilter('省份', _by_province, options=lambda: [(p.id, p.name) for p in Province.select()]),
+        _SubqueryFilter('专业', _by_specialty, options=lambda: [(s.id, s.name) for s in Specialty.select()]),
+        _ContainsFilter('聘用企业', _by_enterprise),
+    )
+    column_searchable_list = ('number',)
+    row_transition = None
+
+    def get_query(self):
+        return super().get_query().where(Application.state.in_(self.waiting_states))
+
+    def _run_batch(self, ids, name, **data):
+        """Decide each selected row on its own; a row someone else changed meanwhile is skipped."""
+        done, skipped = [], []
+        for raw in ids:
+            try:
+                app = workflow.perform(int(raw), name, current_user, **data)
+                done.append(app.number)
+            except (ValueError, workflow.WorkflowError) as exc:
+                row = Application.get_or_none(Application.id == raw) if str(raw).isdigit() else None
+                skipped.append(f'{row.number if row else raw}：{exc}')
+        t = workflow.get_transition(name, 'initial')
+        if done:
+            flash(f'已{t.label} {len(done)} 件：{"、".join(done)}', 'success')
+        if skipped:
+            flash(f'跳过 {len(skipped)} 件（状态已变化或不符合条件）：' + '；'.join(skipped), 'warning')
+
+
+class AcceptQueueView(QueueView):
+    read_roles = (ACCEPTOR,)
+    waiting_states = ('reported',)
+    column_extra_row_actions = [TemplateLinkRowAction('queue_actions.accept_row', '受理')]
+
+    @action('accept', '批量受理', '确定受理所选申请吗？')
+    def action_accept(self, ids):
+        self._run_batch(ids, 'accept')
+
+
+class ReviewQueueView(QueueView):
+    read_roles = (REVIEWER,)
+    waiting_states = ('accepted',)
+    column_default_sort = [('deadline', False), ('id', False)]
+    column_extra_row_actions = [TemplateLinkRowAction('queue_actions.approve_row', '准予注册')]
+
+    @action('approve', '批量准予注册', '确定对所选申请作出准予注册决定吗？')
+    def action_approve(self, ids):
+        self._run_batch(ids, 'approve')
+
+    @action('refuse', '批量不予注册…')
+    def action_refuse(self, ids):
+        return redirect(self.get_url('.batch_refuse_view', ids=','.join(ids)))
+
+    @expose('/batch-refuse/', methods=('GET', 'POST'))
+    def batch_refuse_view(self):
+        raw = request.values.get('ids', '')
+        ids = [i for i in raw.split(',') if i.isdigit()]
+        rows = list(Application.select().where(Application.id.in_(ids))) if ids else []
+        if request.method == 'POST':
+            grounds = request.form.getlist('grounds')
+            if not grounds:
+                flash('不予注册须至少选择一项依据（《注册建造师管理规定》第十五条）', 'error')
+            else:
+                self._run_batch(ids, 'refuse', grounds=grounds, comment=request.form.get('comment', ''),
+                                text=request.form.get('comment', ''))
+                return redirect(self.get_url('.index_view'))
+        return self.render('admin/batch_refuse.html', rows=rows, ids=','.join(ids),
+                           grounds=list(RefusalGround.select().order_by(RefusalGround.sort)),
+                           types=workflow.BUSINESS_TYPES)
