@@ -41,6 +41,22 @@ def issue(registration, today=None):
                                   use_until=use_until(person, registration, today), state='valid')
 
 
+def issue_new(items, today):
+    """Certificates for registrations just created (nothing to void): items are
+    (registration id, person, earliest specialty expiry or None). Same serials and limits as issue()."""
+    first = numbering.reserve('cert:' + today.strftime('%Y%m%d'), len(items))
+    rows = []
+    for k, (reg_id, person, earliest) in enumerate(items):
+        limits = [today + datetime.timedelta(days=USE_DAYS), add_years(person.birth_date, 65)]
+        if earliest is not None:
+            limits.append(earliest)
+        rows.append({'serial': f'ZS{today:%Y%m%d}{first + k:06d}', 'registration': reg_id, 'person': person.id,
+                     'issued_on': today, 'use_until': min(limits), 'state': 'valid',
+                     'created_at': datetime.datetime.now().replace(microsecond=0)})
+    for k in range(0, len(rows), 500):
+        Certificate.insert_many(rows[k:k + 500]).execute()
+
+
 def void_for(registration):
     Certificate.update(state='void').where(
         (Certificate.registration == registration) & (Certificate.state == 'valid')).execute()

@@ -138,3 +138,80 @@ def _create_registration(app, person, today):
          'state': 'active'} for s in chosen_specialties(app)]).execute()
     Application.update(registration=reg).where(Application.id == app.id).execute()
     return reg
+
+
+def take_effect_many(contexts):
+    """take_effect for many announced decisions: new registrations in bulk, the rest one by one."""
+    fresh = [c for c in contexts if c.app.business_type in ('initial', 'reregister')]
+    for ctx in contexts:
+        if ctx.app.business_type not in ('initial', 'reregister'):
+            take_effect(ctx)
+    if fresh:
+        _create_registrations_bulk(fresh)
+
+
+def _create_registrations_bulk(contexts):
+    """The bulk form of _create_registration + certificates.issue, for the same result."""
+    import collections
+
+    from models import ApplicationSpecialty, Enterprise, Province
+    today = contexts[0].today
+    apps = [c.app for c in contexts]
+    app_ids = [a.id for a in apps]
+    persons = {}
+    for k in range(0, len(apps), 900):
+        persons.update({p.id: p for p in Person.select().where(
+            Person.id.in_([a.person_id for a in apps[k:k + 900]]))})
+    ents = {e.id: e for e in Enterprise.select(Enterprise, Province).join(Province).where(
+        Enterprise.id.in_(list({a.enterprise_id for a in apps})))}
+    chosen = collections.defaultdict(list)
+    for k in range(0, len(app_ids), 900):
+        for aid, sid in (ApplicationSpecialty.select(ApplicationSpecialty.application, ApplicationSpecialty.specialty)
+                         .where(ApplicationSpecialty.application.in_(app_ids[k:k + 900])).tuples()):
+            chosen[aid].append(sid)
+    issued = {}
+    numbers = [p.id_number for p in persons.values()]
+    for k in range(0, len(numbers), 900):
+        for holder, sid, day in (Qualification.select(Qualification.holder_id_number, Qualification.specialty,
+                                                      Qualification.issue_date)
+                                 .where(Qualification.holder_id_number.in_(numbers[k:k + 900])).tuples()):
+            issued[(holder, sid)] = day
+    # reserve the provincial serials this batch needs, one counter update per province and year
+    need = collections.Counter(numbering.registration_key(ents[a.enterprise_id].province.code, today)
+                               for a in apps if not persons[a.person_id].reg_core)
+    next_serial = {key: numbering.reserve(key, n) for key, n in need.items()}
+    until = add_years(today, VALIDITY_YEARS)
+    reg_rows = []
+    for app in apps:
+        person, ent = persons[app.person_id], ents[app.enterprise_id]
+        province = ent.province
+        if not person.reg_core:
+            key = numbering.registration_key(province.code, today)
+            serial, next_serial[key] = next_serial[key], next_serial[key] + 1
+            first = min((issued[(person.id_number, sid)] for sid in chosen[app.id]
+                         if (person.id_number, sid) in issued), default=today)
+            person.reg_core = numbering.format_core(province.code, first.year, today, serial)
+            seal_check = 0
+        else:
+            seal_check = person.seal_count
+        person.seal_count = seal_check + 1
+        reg_rows.append({'person': person.id, 'enterprise': ent.id, 'province': province.id,
+                         'number': province.abbr + person.reg_core, 'seal_check': seal_check, 'state': 'active',
+                         'registered_on': today, 'created_at': datetime.datetime.now().replace(microsecond=0)})
+    Person.bulk_update(list(persons.values()), fields=[Person.reg_core, Person.seal_count], batch_size=300)
+    for k in range(0, len(reg_rows), 500):
+        Registration.insert_many(reg_rows[k:k + 500]).execute()
+    reg_ids = {}
+    pids = [a.person_id for a in apps]
+    for k in range(0, len(pids), 900):
+        reg_ids.update(dict(Registration.select(Registration.person, Registration.id).where(
+            Registration.person.in_(pids[k:k + 900]) & (Registration.state == 'active')).tuples()))
+    spec_rows = [{'registration': reg_ids[a.person_id], 'specialty': sid, 'valid_from': today,
+                  'valid_until': until, 'state': 'active'} for a in apps for sid in chosen[a.id]]
+    for k in range(0, len(spec_rows), 500):
+        RegisteredSpecialty.insert_many(spec_rows[k:k + 500]).execute()
+    for app in apps:
+        app.registration = reg_ids[app.person_id]
+    Application.bulk_update(apps, fields=[Application.registration], batch_size=300)
+    certificates.issue_new(
+        [(reg_ids[a.person_id], persons[a.person_id], until if chosen[a.id] else None) for a in apps], today)

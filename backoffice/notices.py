@@ -1,6 +1,8 @@
 """Announcements (公告): built from approved decisions, published in one transaction."""
 import datetime
 
+import peewee as pw
+
 from models import Application, Enterprise, Notice, NoticeItem, Person, Registration, database, now
 
 from . import numbering, workflow
@@ -69,12 +71,13 @@ def publish(notice_id, actor, today=None):
                    .where((Notice.id == notice.id) & (Notice.state == 'draft')).execute())
         if updated != 1:
             raise NoticeError('该公告刚刚已由他人发布')
-        for item in items:
-            try:
-                workflow.perform(item.application_id, 'announce', actor, comment=f'公告 {number}', today=today)
-            except workflow.WorkflowError as exc:
-                app = Application.get_by_id(item.application_id)
-                raise NoticeError(f'申请 {app.number} 不能生效：{exc}') from None
+        try:
+            workflow.perform_many([i.application_id for i in items], 'announce', actor, comment=f'公告 {number}',
+                                  today=today)
+        except workflow.WorkflowError as exc:
+            raise NoticeError(f'公告不能发布：{exc}') from None
+        except pw.IntegrityError:
+            raise NoticeError('公告不能发布：注册数据发生冲突（可能有人同时办理了同一人员的注册），请刷新后重试') from None
     return Notice.get_by_id(notice_id)
 
 

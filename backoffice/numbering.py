@@ -13,20 +13,28 @@ import peewee as pw
 from models import Sequence, database
 
 
-def next_value(key):
-    """Increment and return the counter `key` (creating it at 1). Call inside db.atomic()."""
+def reserve(key, count=1):
+    """Advance the counter `key` by count; returns the first of the `count` values now reserved.
+
+    Call inside the caller's transaction: the row stays locked until it commits.
+    """
     with database.atomic():
-        updated = (Sequence.update(value=Sequence.value + 1)
+        updated = (Sequence.update(value=Sequence.value + count)
                    .where(Sequence.key == key).execute())
         if not updated:
             try:
                 with database.atomic():
-                    Sequence.create(key=key, value=1)
+                    Sequence.create(key=key, value=count)
                 return 1
             except pw.IntegrityError:
-                # Another transaction created it first: bump theirs.
-                Sequence.update(value=Sequence.value + 1).where(Sequence.key == key).execute()
-        return Sequence.get(Sequence.key == key).value
+                # Another transaction created it first: advance theirs.
+                Sequence.update(value=Sequence.value + count).where(Sequence.key == key).execute()
+        return Sequence.get(Sequence.key == key).value - count + 1
+
+
+def next_value(key):
+    """Increment and return the counter `key` (creating it at 1). Call inside db.atomic()."""
+    return reserve(key, 1)
 
 
 def registration_core(province_code, qualification_year, registered_on):
@@ -35,11 +43,18 @@ def registration_core(province_code, qualification_year, registered_on):
     1 (level) + province code (2) + qualification year (2) + registration year (2)
     + provincial serial at initial registration (5).
     """
-    reg_year = registered_on.year % 100
-    serial = next_value(f'reg:{province_code}:{reg_year:02d}')
+    serial = next_value(registration_key(province_code, registered_on))
+    return format_core(province_code, qualification_year, registered_on, serial)
+
+
+def registration_key(province_code, registered_on):
+    return f'reg:{province_code}:{registered_on.year % 100:02d}'
+
+
+def format_core(province_code, qualification_year, registered_on, serial):
     if serial > 99999:
         raise OverflowError(f'{province_code} 省 {registered_on.year} 年注册流水号已用尽')
-    return f'1{province_code}{qualification_year % 100:02d}{reg_year:02d}{serial:05d}'
+    return f'1{province_code}{qualification_year % 100:02d}{registered_on.year % 100:02d}{serial:05d}'
 
 
 def application_number(day=None):

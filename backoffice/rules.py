@@ -176,6 +176,31 @@ def no_other_open_application(ctx):
                 f'{STATES[other.state]}），办结后才能提交新的申请')
 
 
+def still_applicable(ctx):
+    """At announcement: the registration the decision changes is still in the state it expects."""
+    if ctx.app.business_type in ('initial', 'reregister'):
+        return no_active_registration(ctx)
+    return has_active_registration(ctx)
+
+
+def _still_applicable_bulk(contexts):
+    """still_applicable for many contexts with one query: {application id: message}."""
+    pids = [c.app.person_id for c in contexts]
+    active = set()
+    for k in range(0, len(pids), 900):
+        active |= {pid for (pid,) in Registration.select(Registration.person).where(
+            Registration.person.in_(pids[k:k + 900]) & (Registration.state == 'active')).tuples()}
+    out = {}
+    for c in contexts:
+        fresh = c.app.business_type in ('initial', 'reregister')
+        if fresh == (c.app.person_id in active):
+            out[c.app.id] = still_applicable(c)          # the single form words the message
+    return out
+
+
+still_applicable.bulk = _still_applicable_bulk
+
+
 def cancel_reasons_chosen(ctx):
     if not ctx.app.cancel_reasons.count():
         return '请勾选注销原因'
@@ -256,6 +281,7 @@ RULE_LABELS = {
     'not_the_acceptor': '审查人不是受理人',
     'comment_given': '已填写意见',
     'refusal_grounds_given': '已选择不予注册依据',
+    'still_applicable': '公告时注册状态仍符合决定',
 }
 
 

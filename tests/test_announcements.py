@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 
-from backoffice import notices
+from backoffice import notices, workflow
 from models import Application, Certificate, Notice, Person, Registration
 
 from .conftest import build_application, csrf_from, login, pdf_text, post_form
@@ -55,8 +55,9 @@ def test_publish_is_all_or_nothing(users):
     # bad's person got registered elsewhere meanwhile: the partial unique index refuses a second active one
     from .conftest import make_enterprise, make_registration
     make_registration(Person.get_by_id(bad.person_id), make_enterprise())
-    with pytest.raises(Exception):
+    with pytest.raises(notices.NoticeError) as err:
         notices.publish(notice.id, users['reviewer'])
+    assert f'申请 {bad.number}：您已在' in err.value.message and '一人只能在一个单位注册' in err.value.message
     assert Notice.get_by_id(notice.id).state == 'draft' and Notice.get_by_id(notice.id).number is None
     assert Application.get_by_id(good.id).state == 'approved'
     assert Registration.select().where(Registration.person == good.person_id).count() == 0
@@ -124,3 +125,73 @@ def test_public_pages_mask_id_numbers(client, users, tmp_path):
     assert person.id_number not in flat
     reg = Registration.get(Registration.person == person)
     assert reg.number in flat
+
+
+def test_bulk_and_single_announcement_give_the_same_result(users):
+    """perform_many (publishing) and perform (one decision) must leave identical registry records."""
+    from models import Certificate, RegisteredSpecialty
+    from .conftest import make_enterprise
+    ent = make_enterprise(code='32')
+    single = build_application('initial', 'approved', enterprise=ent)
+    bulk = build_application('initial', 'approved', enterprise=ent)
+    workflow.perform(single, 'announce', users['reviewer'])
+    workflow.perform_many([bulk.id], 'announce', users['reviewer'])
+
+    def shape(app_row):
+        reg = Registration.get(Registration.person == app_row.person_id)
+        cert = Certificate.get(Certificate.registration == reg)
+        specs = [(s.specialty_id, s.valid_from, s.valid_until, s.state)
+                 for s in RegisteredSpecialty.select().where(RegisteredSpecialty.registration == reg)]
+        person = Person.get_by_id(app_row.person_id)
+        return (reg.number[:9], reg.seal_check, reg.state, reg.province_id, reg.enterprise_id, reg.registered_on,
+                person.seal_count, len(person.reg_core), specs, cert.state, cert.use_until, cert.issued_on,
+                Application.get_by_id(app_row.id).registration_id == reg.id)
+
+    assert shape(single) == shape(bulk)
+    serials = sorted(int(r.number[-5:]) for r in Registration.select())
+    assert serials == [1, 2]
+
+
+def test_bulk_reregistration_keeps_number_with_new_seal(users):
+    from .conftest import make_enterprise, make_registration
+    person = build_application('initial').person
+    old = make_registration(person, make_enterprise(code='11'), state='cancelled')
+    row = build_application('reregister', 'approved', person=Person.get_by_id(person.id),
+                            enterprise=make_enterprise(code='31'))
+    notices.publish(notices.create_draft(users['reviewer'], ids=[row.id]).id, users['reviewer'])
+    new = Registration.get((Registration.person == person) & (Registration.state == 'active'))
+    assert new.number == '沪' + old.number[1:] and new.seal_check == 1
+
+
+def test_parallel_publishing_never_shares_a_number(app, users):
+    import threading
+    from models import database
+    from .conftest import make_enterprise
+    ent = make_enterprise(code='11')
+    drafts = []
+    for _ in range(4):
+        rows = [build_application('initial', 'approved', enterprise=ent) for _ in range(5)]
+        drafts.append(notices.create_draft(users['reviewer'], ids=[r.id for r in rows]))
+    barrier, errors = threading.Barrier(len(drafts)), []
+
+    def publish(notice_id):
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            try:
+                barrier.wait()
+                notices.publish(notice_id, users['reviewer'])
+            except Exception as exc:          # collected and asserted below
+                errors.append(exc)
+            finally:
+                database.close()
+
+    threads = [threading.Thread(target=publish, args=(d.id,)) for d in drafts]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    numbers = [r.number for r in Registration.select()]
+    assert len(numbers) == 20 and len(set(numbers)) == 20
+    assert sorted(int(n[-5:]) for n in numbers) == list(range(1, 21))
+    assert len({c.serial for c in Certificate.select()}) == 20
