@@ -67,6 +67,7 @@ def serve():
         else:
             from seed.reference import load_reference
             load_reference()
+    consumer = _start_job_consumer()
     host = os.environ.get('HOST', '127.0.0.1')
     port = int(os.environ.get('PORT', '5000'))
     print('\n一级建造师注册管理信息系统已启动')
@@ -76,8 +77,21 @@ def serve():
     from backoffice.roles import ROLES
     for username, password, role, _name, _p in DEMO_ACCOUNTS:
         print(f'    {username:<10} {password:<14} {ROLES[role]}')
+    print(f'  后台任务进程：pid {consumer.pid}（批量打印、导出、导入）', flush=True)
     print(flush=True)
-    app.run(host=host, port=port, threaded=True, debug=False)
+    try:
+        app.run(host=host, port=port, threaded=True, debug=False)
+    finally:
+        consumer.terminate()
+
+
+def _start_job_consumer():
+    """The huey consumer for background jobs, as a child process that ends with the server."""
+    import atexit
+    proc = subprocess.Popen([sys.executable, '-m', 'huey.bin.huey_consumer', 'backoffice.jobs.huey',
+                             '-w', '2', '-k', 'thread', '-q'], cwd=HERE)
+    atexit.register(proc.terminate)
+    return proc
 
 
 def test(extra):

@@ -42,6 +42,7 @@ class Config:
     # Extra non-working days (public holidays), ISO dates, comma separated.
     HOLIDAYS = [d for d in os.environ.get('HOLIDAYS', '').split(',') if d]
     SEED_DEMO = os.environ.get('SEED_DEMO', '1') == '1'
+    PUBLIC_BASE_URL = os.environ.get('PUBLIC_BASE_URL', 'http://127.0.0.1:5000')
 
 
 class TestConfig(Config):

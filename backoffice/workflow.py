@@ -170,6 +170,11 @@ TRANSITIONS = [
                stamp='announced_at'),
 ]
 
+# Display label of each transition name (the first declaration's label).
+ACTION_LABELS = {}
+for _t in TRANSITIONS:
+    ACTION_LABELS.setdefault(_t.name, _t.label)
+
 _INDEX = {}
 for _t in TRANSITIONS:
     for _bt in _t.types:

@@ -13,7 +13,7 @@ from stdnum.cn import ric, uscc
 from backoffice import workflow
 from backoffice.auth import hash_password
 from backoffice.rules import add_years
-from models import (Application, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
+from models import (Application, Certificate, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
                     CancellationReason, Enterprise, ExternalRegistration, Person, Province, Qualification,
                     RefusalGround, ApplicationRefusalGround, RegisteredSpecialty, Registration, Sequence,
                     Specialty, User, database)
@@ -241,9 +241,21 @@ def generate(persons=2000, seed=20261124, progress=None):
                 rs_rows.append({'registration': reg_ids[person_ids[number]], 'specialty': sid,
                                 'valid_from': reg_day, 'valid_until': until,
                                 'state': 'active' if kind == 'registered' else 'cancelled'})
+        cert_rows = []
+        for number, ent_id, prov, core, reg_day, kind, spec_ids in reg_plan:
+            if kind != 'registered':
+                continue
+            issued = max(reg_day, today - datetime.timedelta(days=150))
+            cert_rows.append({'serial': f'ZSD{core}', 'registration': reg_ids[person_ids[number]],
+                              'person': person_ids[number], 'issued_on': issued,
+                              'use_until': min(issued + datetime.timedelta(days=180), add_years(reg_day, 3)),
+                              'state': 'valid', 'printed': len(cert_rows) % 3 == 0,
+                              'created_at': datetime.datetime.combine(issued, datetime.time(10))})
         with database.atomic():
             for chunk in _chunks(rs_rows):
                 RegisteredSpecialty.insert_many(chunk).on_conflict_ignore().execute()
+            for chunk in _chunks(cert_rows):
+                Certificate.insert_many(chunk).on_conflict_ignore().execute()
     counts['registrations'] = len(reg_rows)
 
     # --- demo accounts -----------------------------------------------------

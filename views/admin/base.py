@@ -106,6 +106,14 @@ class SecureModelView(RoleMixin, ModelView):
             abort(403)
         return None
 
+    search_hint = None
+
+    def search_placeholder(self):
+        if self.search_hint:
+            return self.search_hint
+        names = [self.column_labels.get(c, c) for c in (self.column_searchable_list or ())]
+        return '搜索：' + '、'.join(names) if names else '搜索'
+
     def validate_form(self, form):
         ok = super().validate_form(form)
         # A date that does not parse should say so, not "required".

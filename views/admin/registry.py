@@ -80,7 +80,7 @@ class PersonView(SecureModelView):
         'education': {'choices': EDUCATIONS},
     }
     column_details_exclude_list = ('reg_core',)
-    column_searchable_list_placeholder = '姓名，或完整的身份证号'
+    search_hint = '姓名，或完整的身份证号'
 
     def on_model_change(self, form, model, is_created):
         model.birth_date, model.gender = id_number_facts(model.id_number)
@@ -201,6 +201,7 @@ class ApplicationView(SecureModelView):
                            materials=list(app.materials), grounds=list(RefusalGround.select()),
                            refusal_grounds=[g.ground for g in app.refusal_grounds],
                            states=workflow.STATES, types=workflow.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
+                           action_labels=workflow.ACTION_LABELS, role_labels=ROLES,
                            return_url=self.get_url('.index_view'), mask=mask_id_number)
 
     @expose('/transition/', methods=('POST',))
@@ -259,6 +260,7 @@ class AuditEventView(SecureModelView):
     column_filters = ('object_type', 'action', 'created_at')
     column_default_sort = ('id', True)
     column_formatters = {'actor_role': _choice_formatter(ROLES),
+                         'action': _choice_formatter(dict(workflow.ACTION_LABELS, create='新增', update='修改')),
                          'from_state': _choice_formatter(workflow.STATES),
                          'to_state': _choice_formatter(workflow.STATES)}
     simple_list_pager = True
