@@ -1,0 +1,261 @@
+"""照片处理工具: check and fix a 一寸白底免冠照, and check a signature image (domain §9).
+
+    python -m backoffice.photo check FILE
+    python -m backoffice.photo fix FILE [OUT]
+    python -m backoffice.photo signature FILE
+
+Images are read from their content (never the file name) with Pillow, guarded against
+decompression bombs; faces are found with OpenCV's frontal-face Haar cascade, which ships in
+the opencv-python-headless 4.x wheel (nothing is downloaded).
+"""
+import dataclasses
+import io
+import sys
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+OUT_W, OUT_H = 295, 413                 # 25 mm x 35 mm at 300 dpi
+MIN_INPUT_W, MIN_INPUT_H = 215, 300
+MIN_INPUT_BYTES = 30 * 1024
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000                 # larger images are refused before decoding
+FACE_WIDTH = (0.30, 0.62)               # face box (brows to chin) width / photo width
+FACE_CENTER_X = (0.40, 0.60)
+FACE_TOP = (0.18, 0.45)                 # face box top / photo height
+TARGET_FACE_WIDTH, TARGET_FACE_TOP = 0.42, 0.32
+WHITE_SHARE = 0.90                      # share of near-white pixels in the background strips
+SIGNATURE_MAX_BYTES = 200 * 1024
+SUCCESS = '审核成功'
+
+
+class ImageRejected(ValueError):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclasses.dataclass
+class Report:
+    problems: list
+    faces: int = 0
+    size: tuple = (0, 0)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    @property
+    def message(self):
+        return SUCCESS if self.ok else '；'.join(self.problems)
+
+
+def open_image(data, formats=('JPEG',), max_bytes=MAX_BYTES):
+    """Decode bytes into an RGB Pillow image, refusing what is not an image of the given formats."""
+    names = {'JPEG': 'JPEG', 'PNG': 'PNG'}
+    allowed = '或'.join(names[f] for f in formats)
+    if len(data) > max_bytes:
+        raise ImageRejected(f'文件过大（{len(data) // 1024} KB），不能超过 {max_bytes // 1024} KB')
+    old = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.format not in formats:
+                raise ImageRejected(f'文件内容不是 {allowed} 图片')
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageRejected('图片尺寸过大，可能是异常文件')
+            img.load()
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected('图片尺寸过大，可能是异常文件') from None
+    except Exception:
+        raise ImageRejected(f'文件内容不是有效的 {allowed} 图片，或文件已损坏') from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+    img = ImageOps.exif_transpose(img)
+    is_colour = img.mode not in ('1', 'L', 'LA', 'I', 'F')
+    return img.convert('RGB'), is_colour
+
+
+_cascade = None
+
+
+def _faces(rgb):
+    global _cascade
+    import cv2
+    if _cascade is None:
+        _cascade = cv2.CascadeClassifier(cv2.data.haarcascades + 'haarcascade_frontalface_default.xml')
+    gray = cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2GRAY)
+    side = min(gray.shape)
+    found = _cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(side // 8, side // 8))
+    return [tuple(int(v) for v in f) for f in found]
+
+
+def _near_white(arr, threshold=200, spread=40):
+    arr = arr.astype(np.int16)
+    return (arr.min(axis=2) >= threshold) & ((arr.max(axis=2) - arr.min(axis=2)) <= spread)
+
+
+def _background_share(rgb):
+    """Share of near-white pixels in the strips around the head (top, and the sides of the upper part)."""
+    arr = np.asarray(rgb)
+    h, w = arr.shape[:2]
+    t, s = max(1, h // 12), max(1, w // 10)
+    strips = [arr[:t, :], arr[:h * 6 // 10, :s], arr[:h * 6 // 10, w - s:]]
+    white = sum(int(_near_white(x).sum()) for x in strips)
+    total = sum(x.shape[0] * x.shape[1] for x in strips)
+    return white / total
+
+
+def _grey_like(rgb):
+    arr = np.asarray(rgb).astype(np.int16)
+    return float(np.abs(arr[:, :, 0] - arr[:, :, 1]).mean() + np.abs(arr[:, :, 1] - arr[:, :, 2]).mean()) < 2
+
+
+def check_photo(data):
+    """Check a photo; Report.message is '审核成功' or every problem found."""
+    try:
+        rgb, colour = open_image(data)
+    except ImageRejected as exc:
+        return Report([exc.message])
+    w, h = rgb.size
+    problems = []
+    processed = (w, h) == (OUT_W, OUT_H)
+    if not processed:
+        if w < MIN_INPUT_W or h < MIN_INPUT_H:
+            problems.append(f'照片分辨率过低（{w}×{h}），至少 {MIN_INPUT_W}×{MIN_INPUT_H} 像素')
+        if len(data) < MIN_INPUT_BYTES:
+            problems.append(f'照片文件过小（{len(data) // 1024} KB），应大于 30 KB，请使用清晰的原始照片')
+    if not colour or _grey_like(rgb):
+        problems.append('照片须为彩色照片')
+    if _background_share(rgb) < WHITE_SHARE:
+        problems.append('背景不是白色，请使用白色背景拍摄的照片')
+    faces = _faces(rgb)
+    if not faces:
+        problems.append('未检测到正面人脸，请使用正面免冠照片')
+    elif len(faces) > 1:
+        problems.append(f'检测到 {len(faces)} 张人脸，照片中只能有本人一人')
+    else:
+        fx, fy, fw, fh = faces[0]
+        ratio, cx, top = fw / w, (fx + fw / 2) / w, fy / h
+        if ratio < FACE_WIDTH[0]:
+            problems.append('头部在照片中过小，请裁剪使头部约占照片宽度的一半')
+        elif ratio > FACE_WIDTH[1]:
+            problems.append('头部在照片中过大，请留出肩部和头顶空白')
+        if not FACE_CENTER_X[0] <= cx <= FACE_CENTER_X[1]:
+            problems.append('头部没有居中')
+        if not FACE_TOP[0] <= top <= FACE_TOP[1]:
+            problems.append('头部位置过高或过低')
+    if not problems and not processed:
+        problems.append(f'照片尺寸应为 {OUT_W}×{OUT_H} 像素，请点击“处理照片”自动裁剪后再上传')
+    return Report(problems, len(faces), (w, h))
+
+
+def fix_photo(data):
+    """Crop and scale to 295x413 with the face placed, whiten a near-white background.
+
+    Returns (jpeg bytes, Report of the result). Raises ImageRejected when it cannot be fixed.
+    """
+    rgb, colour = open_image(data)
+    if not colour or _grey_like(rgb):
+        raise ImageRejected('照片须为彩色照片')
+    faces = _faces(rgb)
+    if not faces:
+        raise ImageRejected('未检测到正面人脸，无法处理')
+    if len(faces) > 1:
+        raise ImageRejected(f'检测到 {len(faces)} 张人脸，照片中只能有本人一人')
+    fx, fy, fw, fh = faces[0]
+    scale = TARGET_FACE_WIDTH * OUT_W / fw          # output pixels per input pixel
+    if scale > 1.0:
+        raise ImageRejected('照片分辨率不足（人脸区域过小），不能放大处理，请使用更清晰的照片')
+    crop_w, crop_h = OUT_W / scale, OUT_H / scale
+    left = fx + fw / 2 - crop_w / 2
+    top = fy - TARGET_FACE_TOP * crop_h
+    box = (round(left), round(top), round(left + crop_w), round(top + crop_h))
+    canvas = Image.new('RGB', (box[2] - box[0], box[3] - box[1]), 'white')   # white where the crop leaves the photo
+    canvas.paste(rgb.crop((max(box[0], 0), max(box[1], 0), min(box[2], rgb.width), min(box[3], rgb.height))),
+                 (max(-box[0], 0), max(-box[1], 0)))
+    out = canvas.resize((OUT_W, OUT_H), Image.LANCZOS)
+    out = _whiten(out)
+    buf = io.BytesIO()
+    out.save(buf, 'JPEG', quality=95, subsampling=0)
+    result = buf.getvalue()
+    return result, check_photo(result)
+
+
+def _whiten(img, threshold=185):
+    """Near-white areas connected to the edge become pure white (the person is left alone)."""
+    import cv2
+    arr = np.asarray(img).copy()
+    mask = _near_white(arr, threshold=threshold, spread=45).astype(np.uint8)
+    count, labels = cv2.connectedComponents(mask, connectivity=4)
+    edge = set(np.unique(np.concatenate([labels[0, :], labels[:, 0], labels[:, -1]]))) - {0}
+    if edge:
+        arr[np.isin(labels, list(edge))] = 255
+    return Image.fromarray(arr)
+
+
+def check_signature(data):
+    """Signature image: JPEG/PNG, at most 200 KB, landscape, white paper, dark strokes, centred."""
+    if len(data) > SIGNATURE_MAX_BYTES:
+        return Report([f'签名图片过大（{len(data) // 1024} KB），不能超过 200 KB'])
+    try:
+        rgb, _ = open_image(data, formats=('JPEG', 'PNG'), max_bytes=SIGNATURE_MAX_BYTES)
+    except ImageRejected as exc:
+        return Report([exc.message])
+    w, h = rgb.size
+    problems = []
+    if w <= h:
+        problems.append('签名图片须为横版（宽度大于高度），从左往右书写')
+    gray = np.asarray(rgb.convert('L'))
+    if float(np.median(gray)) < 200:
+        problems.append('签名须写在白纸上（背景应为白色）')
+    dark = gray < 100
+    share = float(dark.mean())
+    if share < 0.002:
+        problems.append('未检测到清晰的黑色笔迹')
+    elif share > 0.25:
+        problems.append('笔迹过粗或背景过暗，请白纸黑字书写后拍摄')
+    else:
+        xs = np.nonzero(dark)[1]
+        centre = (xs.min() + xs.max()) / 2 / w
+        if not 0.3 <= centre <= 0.7:
+            problems.append('签名应居中')
+    return Report(problems, size=(w, h))
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2 or argv[0] not in ('check', 'fix', 'signature'):
+        print(__doc__)
+        return 2
+    try:
+        with open(argv[1], 'rb') as fh:
+            data = fh.read()
+    except OSError as exc:
+        print(f'无法读取文件：{argv[1]}（{exc.strerror}）')
+        return 2
+    if argv[0] == 'check':
+        report = check_photo(data)
+    elif argv[0] == 'signature':
+        report = check_signature(data)
+    else:
+        try:
+            fixed, report = fix_photo(data)
+        except ImageRejected as exc:
+            print(exc.message)
+            return 1
+        out = argv[2] if len(argv) > 2 else argv[1].rsplit('.', 1)[0] + '_处理后.jpg'
+        with open(out, 'wb') as fh:
+            fh.write(fixed)
+        print(f'已保存：{out}')
+    print(report.message)
+    return 0 if report.ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
