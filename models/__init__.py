@@ -9,6 +9,7 @@ from .notices import Certificate, Notice, NoticeItem
 from .audit import AuditEvent
 from .external import ExternalRegistration, Sequence
 from .jobs import DownloadLog, Job, PrintLog
+from .sms import SmsCode, SmsMessage
 
 # In dependency order (create order).
 ALL_MODELS = [
@@ -17,5 +18,5 @@ ALL_MODELS = [
     Registration, RegisteredSpecialty,
     Application, ApplicationSpecialty, ApplicationCancelReason, ApplicationRefusalGround, Material,
     Notice, NoticeItem, Certificate, AuditEvent, ExternalRegistration, Sequence,
-    Job, PrintLog, DownloadLog,
+    Job, PrintLog, DownloadLog, SmsMessage, SmsCode,
 ]

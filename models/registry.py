@@ -114,6 +114,7 @@ MATERIAL_KINDS = {
     'contract': '劳动合同',
     'continuing_education': '继续教育证明',
     'change_proof': '公安机关或人事考试部门证明',
+    'commitment': '个人承诺书',
     'other': '其他材料',
 }
 

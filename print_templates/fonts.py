@@ -38,3 +38,14 @@ def fit(text, font, size, max_width):
     while text and stringWidth(text + '…', font, size) > max_width:
         text = text[:-1]
     return text + '…'
+
+
+def wrap(text, width):
+    """Split Chinese text into lines of at most `width` characters."""
+    lines = []
+    for paragraph in str(text).split('\n'):
+        while len(paragraph) > width:
+            lines.append(paragraph[:width])
+            paragraph = paragraph[width:]
+        lines.append(paragraph)
+    return lines

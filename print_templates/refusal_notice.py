@@ -2,20 +2,9 @@
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
-from .fonts import cjk_font
+from .fonts import cjk_font, wrap
 
 PAGE_SIZE = A4
-
-
-def _wrap(text, width):
-    """Split Chinese text into lines of at most `width` characters."""
-    lines = []
-    for paragraph in str(text).split('\n'):
-        while len(paragraph) > width:
-            lines.append(paragraph[:width])
-            paragraph = paragraph[width:]
-        lines.append(paragraph)
-    return lines
 
 
 def draw_refusal_notice(c, data):
@@ -38,7 +27,7 @@ def draw_refusal_notice(c, data):
         lines.append(f'　　说明：{data["text"]}')
     lines.append('　　如对本决定不服，可以自收到本告知书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。')
     for line in lines:
-        for part in _wrap(line, 38):
+        for part in wrap(line, 38):
             c.drawString(25 * mm, y, part)
             y -= 8 * mm
     c.drawRightString(w - 25 * mm, y - 20 * mm, data['authority'])

@@ -19,6 +19,10 @@ class LoginForm(FlaskForm):
 def home_for(user):
     if user.role in STAFF_ROLES:
         return url_for('admin.index')
+    if user.role == 'enterprise':
+        return url_for('company.home')
+    if user.role == 'applicant':
+        return url_for('portal.home')
     return url_for('public.index')
 
 

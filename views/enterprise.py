@@ -1,0 +1,64 @@
+"""The enterprise portal: confirm and report (上报), return, withdraw, confirm 注销, see its constructors."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from backoffice import access, applications as svc, workflow
+from backoffice.auth import roles_required
+from backoffice.roles import ENTERPRISE
+from models import MATERIAL_KINDS, Application, Enterprise
+
+bp = Blueprint('company', __name__, url_prefix='/enterprise')
+enterprise_only = roles_required(ENTERPRISE)
+
+
+def _own(app_id):
+    app = Application.get_or_none(Application.id == app_id)
+    if app is None:
+        abort(404)
+    if not access.can_read_application(current_user, app):
+        abort(403)
+    return app
+
+
+@bp.route('/')
+@enterprise_only
+def home():
+    ent = Enterprise.get_by_id(current_user.enterprise_id)
+    return render_template('enterprise/home.html', ent=ent, inbox=list(svc.enterprise_inbox(ent)),
+                           history=list(svc.enterprise_history(ent)), types=workflow.BUSINESS_TYPES,
+                           states=workflow.STATES)
+
+
+@bp.route('/application/<int:app_id>')
+@enterprise_only
+def application(app_id):
+    app = _own(app_id)
+    return render_template('enterprise/application.html', app=app, person=app.person,
+                           specialties=svc.chosen_specialties(app), materials=svc.materials_of(app),
+                           kinds=MATERIAL_KINDS, actions=workflow.available(app, current_user),
+                           timeline=svc.timeline(app), types=workflow.BUSINESS_TYPES, states=workflow.STATES,
+                           reasons=[r.reason.text for r in app.cancel_reasons])
+
+
+@bp.route('/application/<int:app_id>/act', methods=['POST'])
+@enterprise_only
+def act(app_id):
+    app = _own(app_id)
+    name = request.form.get('transition', '')
+    try:
+        done = workflow.perform(app, name, current_user, comment=request.form.get('comment', ''))
+    except workflow.WorkflowError as exc:
+        if exc.kind == 'permission':
+            abort(403)
+        for message in exc.messages:
+            flash(message, 'error')
+        return redirect(url_for('company.application', app_id=app.id))
+    flash(f'已{workflow.ACTION_LABELS.get(name, name)}：{done.number}（{workflow.STATES[done.state]}）', 'success')
+    return redirect(url_for('company.home'))
+
+
+@bp.route('/staff')
+@enterprise_only
+def staff():
+    ent = Enterprise.get_by_id(current_user.enterprise_id)
+    return render_template('enterprise/staff.html', ent=ent, rows=svc.enterprise_staff(ent))
