@@ -2,7 +2,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice import access, applications as svc, workflow
+from backoffice import access, rules, workflow
+from backoffice import applications as svc
 from backoffice.auth import roles_required
 from backoffice.roles import ENTERPRISE
 from models import MATERIAL_KINDS, Application, Enterprise
@@ -34,7 +35,7 @@ def home():
 def application(app_id):
     app = _own(app_id)
     return render_template('enterprise/application.html', app=app, person=app.person,
-                           specialties=svc.chosen_specialties(app), materials=svc.materials_of(app),
+                           specialties=rules.chosen_specialties(app), materials=svc.materials_of(app),
                            kinds=MATERIAL_KINDS, actions=workflow.available(app, current_user),
                            timeline=svc.timeline(app), types=workflow.BUSINESS_TYPES, states=workflow.STATES,
                            reasons=[r.reason.text for r in app.cancel_reasons])

@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
 from flask_login import current_user, login_user
 
 from backoffice import applications as svc
-from backoffice import identity, photo, sms, uploads, workflow
+from backoffice import identity, photo, rules, sms, uploads, workflow
 from backoffice.auth import hash_password, password_problem, roles_required
 from backoffice.roles import APPLICANT
 from models import (EDUCATIONS, MATERIAL_KINDS, Application, CancellationReason, Person, Qualification, SmsMessage,
@@ -94,7 +94,7 @@ def sms_outbox():
 def home():
     person = Person.get_by_id(current_user.person_id)
     return render_template('portal/home.html', person=person, types=workflow.BUSINESS_TYPES,
-                           reg=svc.active_registration(person), open_apps=list(svc.open_applications(person)),
+                           reg=rules.active_registration(person), open_apps=list(svc.open_applications(person)),
                            quals=svc.qualifications_of(person))
 
 
@@ -132,7 +132,7 @@ def _form_context(app, errors=None):
         'cancellation': (),
     }[app.business_type]
     return dict(app=app, person=person, errors=errors or {}, label=workflow.BUSINESS_TYPES[app.business_type],
-                allowed=svc.allowed_specialties(app), chosen={s.id for s in svc.chosen_specialties(app)},
+                allowed=svc.allowed_specialties(app), chosen={s.id for s in rules.chosen_specialties(app)},
                 reasons=list(CancellationReason.select().order_by(CancellationReason.sort)),
                 picked={r.reason_id for r in app.cancel_reasons}, educations=EDUCATIONS,
                 commitment=svc.commitment_text(app), materials=svc.materials_of(app), kinds=kinds,
