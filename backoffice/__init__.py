@@ -52,6 +52,9 @@ def create_app(config=None, **overrides):
 
     from views import register_views
     register_views(app)
+    from . import bulk, printing  # noqa: F401  (registers the background job handlers)
+    from .cli import register_commands
+    register_commands(app)
     _register_error_pages(app)
     return app
 

@@ -87,8 +87,9 @@ def run_job(job_id):
             Job.update(state='failed', message='任务执行出错，已记录，请联系系统管理员',
                        finished_at=now()).where(Job.id == job_id).execute()
             return
+        done = Job.get_by_id(job_id)
         Job.update(state='done', progress=Job.total, result_path=result or '', finished_at=now(),
-                   message='已完成').where(Job.id == job_id).execute()
+                   message=done.message or '已完成').where(Job.id == job_id).execute()
 
 
 class JobError(Exception):

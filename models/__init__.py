@@ -6,7 +6,7 @@ from .accounts import User
 from .registry import (MATERIAL_KINDS, Application, ApplicationCancelReason,  # noqa: F401
                        ApplicationRefusalGround, ApplicationSpecialty, Material, RegisteredSpecialty, Registration)
 from .notices import Certificate, Notice, NoticeItem
-from .audit import AuditEvent
+from .audit import AuditEvent, LookupLog
 from .external import ExternalRegistration, Sequence
 from .jobs import DownloadLog, Job, PrintLog
 from .sms import SmsCode, SmsMessage
@@ -18,5 +18,5 @@ ALL_MODELS = [
     Registration, RegisteredSpecialty,
     Application, ApplicationSpecialty, ApplicationCancelReason, ApplicationRefusalGround, Material,
     Notice, NoticeItem, Certificate, AuditEvent, ExternalRegistration, Sequence,
-    Job, PrintLog, DownloadLog, SmsMessage, SmsCode,
+    Job, PrintLog, DownloadLog, SmsMessage, SmsCode, LookupLog,
 ]

@@ -21,3 +21,16 @@ class AuditEvent(BaseModel):
 
     def __str__(self):
         return f'{self.created_at} {self.action}'
+
+
+class LookupLog(BaseModel):
+    """Who looked up whom, when (helpdesk and other staff lookups by ID number / 注册编号 / name)."""
+    user = pw.ForeignKeyField(User, on_delete='RESTRICT', backref='+')
+    query = pw.CharField(max_length=60)
+    kind = pw.CharField(max_length=16)                        # id_number / reg_number / name / person
+    person_id = pw.IntegerField(null=True, index=True)
+    results = pw.IntegerField(default=0)
+    created_at = pw.DateTimeField(default=now, index=True)
+
+    def __str__(self):
+        return f'{self.created_at} {self.query}'

@@ -18,8 +18,11 @@ EXPECTED_READ = {
     'user': {'admin'},
     'accept_queue': {'acceptor'}, 'review_queue': {'reviewer'},
     'print': {'provincial', 'admin'}, 'printlog': {'provincial', 'admin', 'supervisor'},
+    'helpdesk': {'helpdesk', 'admin', 'supervisor'}, 'lookuplog': {'supervisor', 'admin'},
+    'dashboard': {'supervisor', 'admin', 'provincial'}, 'exports': {'supervisor', 'admin', 'provincial'},
+    'imports': {'admin', 'acceptor'}, 'job': {'supervisor', 'admin', 'provincial', 'acceptor'},
 }
-NOT_MODEL_VIEWS = {'print'}
+NOT_MODEL_VIEWS = {'print', 'helpdesk', 'dashboard', 'exports', 'imports', 'job'}
 EXPECTED_CREATE = {
     'person': {'admin', 'acceptor'}, 'qualification': {'admin', 'acceptor'}, 'enterprise': {'admin', 'acceptor'},
     'province': {'admin'}, 'specialty': {'admin'}, 'refusalground': {'admin'}, 'cancellationreason': {'admin'},

@@ -1,11 +1,13 @@
 """The Flask-Admin staff back office: every view, in menu order."""
-from models import (Application, AuditEvent, CancellationReason, Certificate, Enterprise, ExternalRegistration,
+from models import (Application, AuditEvent, LookupLog, CancellationReason, Certificate, Enterprise, ExternalRegistration,
                     Material, Notice, NoticeItem, Person, PrintLog, Province, Qualification, RefusalGround,
                     RegisteredSpecialty, Registration, Specialty, User)
 
 from . import registry as r
 from .notices import AnnouncementView
+from .helpdesk import HelpdeskView, LookupLogView
 from .printing import PrintLogView, PrintView
+from .reports import DashboardView, ExportView, ImportView, JobView
 from .review import AcceptQueueView, ReviewQueueView
 
 
@@ -14,6 +16,11 @@ def register(admin):
     admin.add_view(AcceptQueueView(Application, name='待受理', category=work, endpoint='accept_queue'))
     admin.add_view(ReviewQueueView(Application, name='待审查', category=work, endpoint='review_queue'))
     admin.add_view(PrintView(name='证书批量打印', category=work, endpoint='print'))
+    admin.add_view(HelpdeskView(name='客服查询', category=work, endpoint='helpdesk'))
+    admin.add_view(DashboardView(name='统计分析', category='统计与数据', endpoint='dashboard'))
+    admin.add_view(ExportView(name='数据导出', category='统计与数据', endpoint='exports'))
+    admin.add_view(ImportView(name='数据导入', category='统计与数据', endpoint='imports'))
+    admin.add_view(JobView(name='后台任务', endpoint='job'))
     admin.add_view(r.ApplicationView(Application, name='注册申请', category=reg, endpoint='application'))
     admin.add_view(AnnouncementView(Notice, name='公告', category=reg, endpoint='notice'))
     admin.add_view(r.NoticeItemView(NoticeItem, name='公告明细', category=reg, endpoint='noticeitem'))
@@ -34,3 +41,4 @@ def register(admin):
     admin.add_view(r.GroundView(CancellationReason, name='注销原因', category=ref, endpoint='cancellationreason'))
     admin.add_view(r.UserView(User, name='用户账号', category=system, endpoint='user'))
     admin.add_view(r.AuditEventView(AuditEvent, name='审计日志', category=system, endpoint='auditevent'))
+    admin.add_view(LookupLogView(LookupLog, name='查询日志', category=system, endpoint='lookuplog'))

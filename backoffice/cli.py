@@ -1,0 +1,90 @@
+"""Command-line tools (Flask CLI), with progress bars:
+
+    .venv/bin/flask --app backoffice:create_app export applications --format csv --out apps.csv [--province 11 ...]
+    .venv/bin/flask --app backoffice:create_app import qualifications FILE.csv|xlsx [--report rejected.csv]
+"""
+import click
+
+
+def register_commands(app):
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
+
+
+@click.command('export', help='导出报表（CSV 或 XLSX）')
+@click.argument('name')
+@click.option('--format', 'fmt', type=click.Choice(['csv', 'xlsx']), default='csv', show_default=True)
+@click.option('--out', required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option('--province', default='', help='省份代码，如 11')
+@click.option('--date-from', default='')
+@click.option('--date-to', default='')
+@click.option('--business-type', default='')
+@click.option('--specialty', default='', help='专业名称，如 建筑工程')
+def export_command(name, fmt, out, province, date_from, date_to, business_type, specialty):
+    from models import Province, Specialty, database
+    from reports import exports, filters
+    if name not in exports.EXPORTS:
+        raise click.UsageError('报表名称应为：' + '、'.join(exports.EXPORTS))
+    with database.connection_context():
+        values = {'date_from': date_from, 'date_to': date_to, 'business_type': business_type}
+        if province:
+            p = Province.get_or_none(Province.code == province)
+            if p is None:
+                raise click.UsageError(f'省份代码无效：{province}')
+            values['province_id'] = str(p.id)
+        if specialty:
+            s = Specialty.get_or_none(Specialty.name == specialty)
+            if s is None:
+                raise click.UsageError(f'专业无效：{specialty}')
+            values['specialty_id'] = str(s.id)
+        try:
+            f = filters.parse(values)
+        except filters.FilterError as exc:
+            raise click.UsageError(str(exc)) from None
+        export = exports.EXPORTS[name]
+        total = exports.count(export, f)
+        if total == 0:
+            raise click.ClickException('没有符合条件的数据可导出')
+        writer = exports.write_xlsx if fmt == 'xlsx' else exports.write_csv
+        with click.progressbar(length=total, label=f'导出 {export.label}') as bar:
+            state = {'done': 0}
+
+            def progress(n):
+                n = min(n, total)
+                bar.update(n - state['done'])
+                state['done'] = n
+            writer(export, f, out, progress=progress)
+    click.echo(f'已导出 {total} 行到 {out}')
+
+
+@click.command('import', help='导入资格库（qualifications）或外部注册信息（external）')
+@click.argument('kind', type=click.Choice(['qualifications', 'external']))
+@click.argument('path', type=click.Path(exists=True, dir_okay=False))
+@click.option('--report', default='', help='被拒绝行的报告文件（CSV）')
+def import_command(kind, path, report):
+    from backoffice import imports
+    from models import database
+    with database.connection_context():
+        with click.progressbar(length=_count_lines(path), label='导入') as bar:
+            state = {'done': 0}
+
+            def progress(n):
+                bar.update(max(n - state['done'], 0))
+                state['done'] = n
+            try:
+                result = imports.run(kind, path, progress=progress)
+            except imports.ImportError_ as exc:
+                raise click.ClickException(exc.message) from None
+    click.echo(result.summary())
+    if result.rejected:
+        out = report or path + '.rejected.csv'
+        with open(out, 'wb') as fh:
+            fh.write(imports.report_csv(result))
+        click.echo(f'被拒绝的行及原因见：{out}')
+
+
+def _count_lines(path):
+    if path.lower().endswith('.xlsx'):
+        return 0
+    with open(path, 'rb') as fh:
+        return max(sum(1 for _ in fh) - 1, 0)

@@ -1,0 +1,1 @@
+"""Statistics, charts and exports for supervisors and provincial officers."""

@@ -1,0 +1,221 @@
+"""Exports (CSV with BOM for Excel, XLSX): every export honours the screen's filters and the user's
+province scope, and reads in keyset batches so memory stays flat at any size."""
+import csv
+import dataclasses
+import datetime
+import io
+from typing import Callable
+
+import peewee as pw
+
+from backoffice.validators import mask_id_number
+from backoffice.workflow import BUSINESS_TYPES, STATES
+from models import (Application, ApplicationRefusalGround, Enterprise, Notice, NoticeItem, Person, Province,
+                    RefusalGround, RegisteredSpecialty, Registration, Specialty)
+
+from .stats import _apps
+
+BATCH = 5000
+
+
+def _dt(value):
+    return value.strftime('%Y-%m-%d %H:%M:%S') if isinstance(value, datetime.datetime) else \
+        (value.isoformat() if isinstance(value, datetime.date) else ('' if value is None else value))
+
+
+@dataclasses.dataclass
+class Export:
+    name: str
+    label: str
+    headers: list
+    query: Callable            # (filters) -> select whose first column is the keyset key
+    key: object                # the key column
+    shape: Callable = None     # (rows) -> rows, a batch at a time (may add columns)
+
+
+def _registered_base(f):
+    """Active registered specialties with everything an export prints; province and specialty filters."""
+    q = (RegisteredSpecialty.select(RegisteredSpecialty.id, Registration.number, Person.name, Person.id_number,
+                                    Enterprise.name, Enterprise.uscc, Province.name, Specialty.name,
+                                    RegisteredSpecialty.valid_from, RegisteredSpecialty.valid_until,
+                                    Registration.registered_on)
+         .join(Registration).join(Person).switch(Registration).join(Enterprise)
+         .switch(Registration).join(Province, on=(Registration.province == Province.id))
+         .switch(RegisteredSpecialty).join(Specialty)
+         .where((RegisteredSpecialty.state == 'active') & (Registration.state == 'active')))
+    if f.province_id:
+        q = q.where(Registration.province == f.province_id)
+    if f.specialty_id:
+        q = q.where(RegisteredSpecialty.specialty == f.specialty_id)
+    return q
+
+
+def _registrations(f):
+    q = _registered_base(f)
+    if f.date_from:
+        q = q.where(Registration.registered_on >= f.date_from)
+    if f.date_to:
+        q = q.where(Registration.registered_on <= f.date_to)
+    return q
+
+
+def _mask_column(index):
+    def shape(rows):
+        for row in rows:
+            row = list(row)
+            row[index] = mask_id_number(row[index])
+            yield row
+    return shape
+
+
+def _applications(f):
+    return (_apps(f).select(Application.id, Application.number, Application.business_type, Application.state,
+                            Person.name, Person.id_number, Enterprise.name, Application.created_at,
+                            Application.submitted_at, Application.reported_at, Application.accepted_at,
+                            Application.decided_at, Application.announced_at, Application.deadline)
+            .join(Person).switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER))
+
+
+def _shape_applications(rows):
+    for row in rows:
+        row = list(row)
+        row[2], row[3], row[5] = BUSINESS_TYPES[row[2]], STATES[row[3]], mask_id_number(row[5])
+        yield row
+
+
+def _notices(f):
+    q = (NoticeItem.select(NoticeItem.id, Notice.number, Notice.title, Notice.published_at, Application.number,
+                           Person.name, Person.id_number, Enterprise.name, Application.business_type,
+                           Registration.number)
+         .join(Notice).switch(NoticeItem).join(Application).join(Person)
+         .switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER)
+         .switch(Application).join(Registration, pw.JOIN.LEFT_OUTER)
+         .where(Notice.state == 'published'))
+    if f.date_from:
+        q = q.where(Notice.published_at >= datetime.datetime.combine(f.date_from, datetime.time.min))
+    if f.date_to:
+        q = q.where(Notice.published_at <= datetime.datetime.combine(f.date_to, datetime.time.max))
+    if f.province_id:
+        q = q.where(Enterprise.province == f.province_id)
+    if f.business_type:
+        q = q.where(Application.business_type == f.business_type)
+    return q
+
+
+def _shape_notices(rows):
+    for row in rows:
+        row = list(row)
+        row[6], row[8] = mask_id_number(row[6]), BUSINESS_TYPES[row[8]]
+        yield row
+
+
+def _refusals(f):
+    return (_apps(f, Application.decided_at).where(Application.state == 'refused')
+            .select(Application.id, Application.number, Application.business_type, Person.name, Person.id_number,
+                    Enterprise.name, Application.decided_at, Application.refusal_text)
+            .join(Person).switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER))
+
+
+def _shape_refusals(rows):
+    rows = [list(r) for r in rows]
+    grounds = {}
+    for aid, text in (ApplicationRefusalGround.select(ApplicationRefusalGround.application, RefusalGround.text)
+                      .join(RefusalGround).where(ApplicationRefusalGround.application.in_([r[0] for r in rows]))
+                      .order_by(RefusalGround.sort).tuples()):
+        grounds.setdefault(aid, []).append(text)
+    for row in rows:
+        row[2], row[4] = BUSINESS_TYPES[row[2]], mask_id_number(row[4])
+        yield row[:7] + ['；'.join(grounds.get(row[0], []))] + row[7:]
+
+
+def _expiry(f):
+    today = datetime.date.today()
+    until = f.date_to or today + datetime.timedelta(days=90)
+    # here the date filter is the expiry window, not the registration date
+    return _registered_base(f).where(RegisteredSpecialty.valid_until.between(f.date_from or today, until))
+
+
+def _shape_expiry(rows):
+    today = datetime.date.today()
+    for row in rows:
+        row = list(row)
+        row[3] = mask_id_number(row[3])
+        yield [row[0], row[4], row[5], row[2], row[3], row[1], row[7], row[9], (row[9] - today).days]
+
+
+EXPORTS = {e.name: e for e in [
+    Export('registrations', '注册人员及专业有效期',
+           ['注册编号', '姓名', '身份证号', '聘用企业', '统一社会信用代码', '注册省份', '注册专业', '有效期起', '有效期至', '注册日期'],
+           _registrations, RegisteredSpecialty.id, _mask_column(3)),
+    Export('applications', '注册申请及办理环节',
+           ['申请编号', '业务类型', '状态', '姓名', '身份证号', '聘用企业', '创建时间', '提交时间', '上报时间', '受理时间',
+            '决定时间', '公告时间', '办理期限'], _applications, Application.id, _shape_applications),
+    Export('notices', '公告及公告明细',
+           ['公告编号', '公告标题', '发布时间', '申请编号', '姓名', '身份证号', '聘用企业', '业务类型', '注册编号'],
+           _notices, NoticeItem.id, _shape_notices),
+    Export('refusals', '不予注册决定及依据',
+           ['申请编号', '业务类型', '姓名', '身份证号', '聘用企业', '决定时间', '不予注册依据', '说明'],
+           _refusals, Application.id, _shape_refusals),
+    Export('expiry', '企业注册专业到期清单（默认90天内）',
+           ['聘用企业', '统一社会信用代码', '姓名', '身份证号', '注册编号', '注册专业', '有效期至', '剩余天数'],
+           _expiry, RegisteredSpecialty.id, _shape_expiry),
+]}
+
+
+def rows(export, f):
+    """Every row of an export (key column dropped), read BATCH rows at a time by keyset."""
+    last = 0
+    while True:
+        batch = list(export.query(f).where(export.key > last).order_by(export.key).limit(BATCH).tuples())
+        if not batch:
+            return
+        last = batch[-1][0]
+        shaped = export.shape(batch) if export.shape else batch
+        for row in shaped:
+            yield [_dt(v) for v in row[1:]]
+
+
+def count(export, f):
+    return export.query(f).count()
+
+
+def csv_chunks(export, f, flush_every=2000):
+    """UTF-8 with BOM, so that Excel opens the Chinese correctly; yields bytes."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    buf.write('\ufeff')
+    writer.writerow(export.headers)
+    for i, row in enumerate(rows(export, f), 1):
+        writer.writerow(row)
+        if i % flush_every == 0:
+            yield buf.getvalue().encode('utf-8')
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode('utf-8')
+
+
+def write_csv(export, f, path, progress=None):
+    n = 0
+    with open(path, 'wb') as fh:
+        for chunk in csv_chunks(export, f):
+            fh.write(chunk)
+            n += chunk.count(b'\n')
+            if progress:
+                progress(max(n - 1, 0))
+    return path
+
+
+def write_xlsx(export, f, path, progress=None):
+    import xlsxwriter
+    book = xlsxwriter.Workbook(path, {'constant_memory': True})
+    sheet = book.add_worksheet(export.label[:31])
+    bold = book.add_format({'bold': True})
+    sheet.write_row(0, 0, export.headers, bold)
+    for i, row in enumerate(rows(export, f), 1):
+        sheet.write_row(i, 0, row)
+        if progress and i % 1000 == 0:
+            progress(i)
+    book.close()
+    if progress:
+        progress(count(export, f))
+    return path

@@ -1,0 +1,90 @@
+"""Helpdesk lookups: each key, masking, standard answers, the lookup log, read-only."""
+import datetime
+
+from backoffice import helpdesk, workflow
+from models import Application, ExternalRegistration, LookupLog, Qualification
+
+from .conftest import build_application, csrf_from, login, make_enterprise, make_person, make_registration
+
+
+def _page(client, q):
+    return client.get('/admin/helpdesk/', query_string={'q': q}).get_data(as_text=True)
+
+
+def test_lookup_by_each_key(client, users):
+    from stdnum.cn import ric
+    body = '11010519800101123'
+    x_number = body + ric.calc_check_digit(body + '0')
+    if not x_number.endswith('X'):                    # find a number ending in X for the case test
+        for seq in range(100, 999):
+            body = f'11010519800101{seq}'
+            if ric.calc_check_digit(body + '0') == 'X':
+                x_number = body + 'X'
+                break
+    from models import Person
+    from backoffice.validators import id_number_facts
+    birth, gender = id_number_facts(x_number)
+    person = Person.create(id_number=x_number, name='赵敏', birth_date=birth, gender=gender, mobile='13912345678')
+    reg = make_registration(person, make_enterprise())
+    login(client, 'helpdesk')
+    for q in (x_number.lower(), x_number, f'{reg.number}({reg.seal_check:02d})', reg.number):
+        page = _page(client, q)
+        assert 'id="person-summary"' in page, q
+        assert x_number not in page and x_number[:6] + '********' + x_number[-4:] in page
+        assert '13912345678' not in page and '139****5678' in page
+    twin = make_person(name='赵敏')
+    page = _page(client, '赵敏')
+    assert 'id="matches"' in page and page.count('查看</a>') == 2
+    assert LookupLog.select().where(LookupLog.kind == 'id_number').count() == 2
+    assert LookupLog.select().where(LookupLog.kind == 'reg_number').count() == 2
+    log = LookupLog.select().where(LookupLog.kind == 'name').get()
+    assert log.results == 2 and log.user_id == users['helpdesk'].id
+    client.get(f'/admin/helpdesk/person/{twin.id}')
+    assert LookupLog.select().where((LookupLog.kind == 'person') & (LookupLog.person_id == twin.id)).count() == 1
+
+
+def test_malformed_queries_get_messages(client, users):
+    login(client, 'helpdesk')
+    cases = {'110105194912310021': '身份证号码校验位不正确', '1101051949': '请输入18位身份证号',
+             '京11105070000': '请输入18位身份证号', '   ': '请输入身份证号、注册编号或姓名',
+             "' OR 1=1 --": '请输入18位身份证号'}
+    for q, message in cases.items():
+        page = _page(client, q)
+        assert message in page, q
+    assert 'id="no-match"' in _page(client, '不存在的人')
+
+
+def test_standard_answers(users):
+    app = build_application('initial', 'submitted')
+    summary = helpdesk.person_summary(app.person)
+    assert any('企业尚未上报' in a and app.enterprise.name in a for a in summary['answers'])
+    Qualification.update(holder_name='别名').where(Qualification.person == app.person).execute()
+    ExternalRegistration.create(id_number=app.person.id_number, name='x', category='二级建造师', reg_number='R1',
+                                enterprise_name='外省公司')
+    answers = helpdesk.person_summary(app.person)['answers']
+    assert '信息修改或材料补充' in answers[0] and '常见问题9' in answers[1]
+    acc = build_application('initial', 'reported')
+    workflow.perform(acc, 'accept', users['acceptor'])
+    answers = helpdesk.person_summary(acc.person)['answers']
+    assert any('正在审查，办理期限至' in a and '个工作日' in a for a in answers)
+    Application.update(deadline=datetime.date.today() - datetime.timedelta(days=1)).where(
+        Application.id == acc.id).execute()
+    assert any('已超过办理期限' in a for a in helpdesk.person_summary(acc.person)['answers'])
+
+
+def test_helpdesk_reads_but_changes_nothing(client, users):
+    app = build_application('initial', 'reported')
+    login(client, 'helpdesk')
+    page = client.get('/admin/helpdesk/').get_data(as_text=True)
+    token = csrf_from(page)
+    assert client.get('/admin/application/').status_code == 403
+    r = client.post('/admin/application/transition/', data={'id': app.id, 'transition': 'accept',
+                                                            'csrf_token': token})
+    assert r.status_code == 403 and Application.get_by_id(app.id).state == 'reported'
+    assert client.get('/admin/lookuplog/').status_code == 403
+    supervisor = client.application.test_client()
+    login(supervisor, 'supervisor')
+    _page(supervisor, app.person.name)
+    assert app.person.name in supervisor.get('/admin/lookuplog/').get_data(as_text=True) or \
+        LookupLog.select().count() >= 1
+    assert supervisor.get('/admin/lookuplog/').status_code == 200

@@ -1,0 +1,52 @@
+"""客服查询: one search box, the person page, and the lookup log for supervisors."""
+from flask import abort, request
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from backoffice import helpdesk
+from backoffice.roles import ADMIN, HELPDESK, SUPERVISOR
+from models import Person
+
+from .base import RoleMixin, SecureModelView
+
+
+class HelpdeskView(RoleMixin, BaseView):
+    read_roles = (HELPDESK, ADMIN, SUPERVISOR)
+
+    @expose('/')
+    def index(self):
+        query = request.args.get('q', '')
+        people, error, kind = None, None, None
+        if 'q' in request.args:                   # the box was submitted, even empty
+            try:
+                kind, people = helpdesk.find(current_user, query)
+            except helpdesk.LookupError_ as exc:
+                error = exc.message
+        if people is not None and len(people) == 1 and kind != 'name':
+            return self.person_page(people[0], query)
+        return self.render('admin/helpdesk.html', query=query, people=people, error=error, summary=None)
+
+    @expose('/person/<int:person_id>')
+    def person(self, person_id):
+        person = Person.get_or_none(Person.id == person_id)
+        if person is None:
+            abort(404)
+        helpdesk.log_view(current_user, person)
+        return self.person_page(person, request.args.get('q', ''))
+
+    def person_page(self, person, query):
+        # the box is cleared: the page shows the ID number masked only
+        return self.render('admin/helpdesk.html', query='', people=None, error=None,
+                           summary=helpdesk.person_summary(person))
+
+
+class LookupLogView(SecureModelView):
+    read_roles = (SUPERVISOR, ADMIN)
+    column_list = ('created_at', 'user', 'kind', 'query', 'results', 'person_id')
+    column_labels = {'user': '查询人', 'kind': '查询方式', 'query': '查询内容', 'results': '结果数',
+                     'person_id': '查看人员编号', 'created_at': '查询时间'}
+    column_formatters = {'kind': lambda v, c, m, n: {'id_number': '身份证号', 'reg_number': '注册编号',
+                                                       'name': '姓名', 'person': '查看人员'}.get(m.kind, m.kind)}
+    column_filters = ('created_at', 'kind')
+    column_default_sort = ('id', True)
+    simple_list_pager = True

@@ -1,0 +1,173 @@
+"""Supervisor dashboard, exports and bulk imports."""
+import os
+import tempfile
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, request, send_file, stream_with_context
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from backoffice import jobs
+from backoffice.roles import ACCEPTOR, ADMIN, PROVINCIAL, SUPERVISOR
+from backoffice.workflow import BUSINESS_TYPES
+from models import Job, Province, Specialty
+from reports import charts, exports, filters, stats
+
+from .base import RoleMixin
+
+STREAM_LIMIT = 2_000_000       # CSV up to this many rows streams straight to the browser
+
+
+def _filter_form():
+    provinces = ([current_user.province] if current_user.role == PROVINCIAL
+                 else list(Province.select().order_by(Province.code)))
+    return {'provinces': provinces, 'specialties': list(Specialty.select().order_by(Specialty.sort)),
+            'types': BUSINESS_TYPES}
+
+
+def _parse():
+    try:
+        return filters.parse(request.args, current_user), {}
+    except filters.FilterError as exc:
+        return None, exc.errors
+
+
+class DashboardView(RoleMixin, BaseView):
+    read_roles = (SUPERVISOR, ADMIN, PROVINCIAL)
+
+    @expose('/')
+    def index(self):
+        f, errors = _parse()
+        data = stats.dashboard(f) if f is not None else None
+        figures = {}
+        if data is not None:
+            series = list(BUSINESS_TYPES.values())
+            figures = {
+                'by_month': charts.stacked_columns('按月申请量（按业务类型）', data['by_month'], series),
+                'decisions': charts.bars('准予与不予注册', [('准予注册', data['approved']), ('不予注册', data['refused'])]),
+                'grounds': charts.bars('主要不予注册依据', data['grounds'], label_width=260, colour='#c8423b'),
+                'histogram': charts.bars('受理至决定用时（日历日）', data['histogram'], colour='#8b5fbf'),
+                'by_province': charts.bars('各省有效注册人数', data['by_province']),
+                'by_specialty': charts.bars('各专业有效注册数', data['by_specialty'], colour='#3a9d5d'),
+                'expiring': charts.bars('即将到期的注册专业', data['expiring'], colour='#e07b39'),
+            }
+        return self.render('admin/dashboard.html', data=data, figures=figures, errors=errors,
+                           values=request.args, **_filter_form())
+
+
+class ExportView(RoleMixin, BaseView):
+    read_roles = (SUPERVISOR, ADMIN, PROVINCIAL)
+
+    @expose('/')
+    def index(self):
+        f, errors = _parse()
+        return self.render('admin/exports.html', exports=exports.EXPORTS, errors=errors, values=request.args,
+                           jobs=Job.select().where((Job.kind == 'export') & (Job.created_by == current_user.id))
+                           .order_by(Job.id.desc()).limit(10), **_filter_form())
+
+    @expose('/<export_name>.csv')
+    def csv(self, export_name):
+        export = exports.EXPORTS.get(export_name) or abort(404)
+        f, errors = _parse()
+        if f is None:
+            flash('；'.join(errors.values()), 'error')
+            return redirect(self.get_url('.index', **request.args))
+        total = exports.count(export, f)
+        if total == 0:
+            flash('没有符合条件的数据可导出，请调整筛选条件', 'warning')
+            return redirect(self.get_url('.index', **request.args))
+        if total > STREAM_LIMIT:
+            return self._job(export, f, 'csv')
+        return Response(stream_with_context(exports.csv_chunks(export, f)), mimetype='text/csv; charset=utf-8',
+                        headers={'Content-Disposition': f"attachment; filename*=UTF-8''{_quote(export.label)}.csv"})
+
+    @expose('/<export_name>.xlsx', methods=('POST',))
+    def xlsx(self, export_name):
+        export = exports.EXPORTS.get(export_name) or abort(404)
+        f, errors = _parse()
+        if f is None:
+            flash('；'.join(errors.values()), 'error')
+            return redirect(self.get_url('.index', **request.args))
+        if exports.count(export, f) == 0:
+            flash('没有符合条件的数据可导出，请调整筛选条件', 'warning')
+            return redirect(self.get_url('.index', **request.args))
+        return self._job(export, f, 'xlsx')
+
+    def _job(self, export, f, fmt):
+        job = jobs.start('export', f'导出：{export.label}（{fmt.upper()}）', current_user,
+                         {'export': export.name, 'format': fmt, 'filters': f.as_args()})
+        return redirect(self.get_url('job.job_view', job_id=job.id))
+
+
+class ImportView(RoleMixin, BaseView):
+    read_roles = (ADMIN, ACCEPTOR)
+
+    @expose('/', methods=('GET', 'POST'))
+    def index(self):
+        from backoffice.imports import KINDS
+        error = None
+        if request.method == 'POST':
+            kind = request.form.get('kind')
+            file = request.files.get('file')
+            if kind not in KINDS:
+                error = '请选择导入类型'
+            elif file is None or not file.filename:
+                error = '请选择要导入的 CSV 或 XLSX 文件'
+            else:
+                folder = os.path.join(current_app.config['OUTPUT_DIR'], 'imports')
+                os.makedirs(folder, exist_ok=True)
+                fd, path = tempfile.mkstemp(dir=folder, suffix='.upload')
+                with os.fdopen(fd, 'wb') as fh:
+                    file.save(fh)
+                job = jobs.start('import', f'导入{KINDS[kind][0]}：{file.filename}', current_user,
+                                 {'kind': kind, 'path': path, 'filename': file.filename})
+                return redirect(self.get_url('job.job_view', job_id=job.id))
+        return self.render('admin/imports.html', kinds=KINDS, error=error,
+                           jobs=Job.select().where((Job.kind == 'import') & (Job.created_by == current_user.id))
+                           .order_by(Job.id.desc()).limit(10))
+
+
+class JobView(RoleMixin, BaseView):
+    """Progress and result of one's own export and import jobs."""
+    read_roles = (SUPERVISOR, ADMIN, PROVINCIAL, ACCEPTOR)
+
+    def is_visible(self):
+        return False
+
+    def _job(self, job_id):
+        job = Job.get_or_none((Job.id == job_id) & Job.kind.in_(('export', 'import')))
+        if job is None:
+            abort(404)
+        if job.created_by_id != current_user.id:
+            abort(403)
+        return job
+
+    @expose('/<int:job_id>/')
+    def job_view(self, job_id):
+        return self.render('admin/job.html', job=self._job(job_id))
+
+    @expose('/<int:job_id>/status')
+    def status(self, job_id):
+        job = self._job(job_id)
+        return jsonify(state=job.state, progress=job.progress, total=job.total, message=job.message)
+
+    @expose('/<int:job_id>/download')
+    def download(self, job_id):
+        job = self._job(job_id)
+        if job.state != 'done' or not job.result_path:
+            abort(404)
+        root = os.path.realpath(current_app.config['OUTPUT_DIR'])
+        path = os.path.realpath(job.result_path)
+        if not path.startswith(root + os.sep) or not os.path.exists(path):
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=os.path.basename(path))
+
+    @expose('/')
+    def index(self):
+        own = (Job.select().where(Job.kind.in_(('export', 'import')) & (Job.created_by == current_user.id))
+               .order_by(Job.id.desc()).limit(50))
+        return self.render('admin/jobs.html', jobs=own)
+
+
+def _quote(text):
+    from urllib.parse import quote
+    return quote(text)
