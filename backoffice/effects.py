@@ -41,7 +41,12 @@ def record_return_reason(ctx):
 
 
 def record_decider(ctx):
-    Application.update(decided_by=ctx.actor).where(Application.id == ctx.app.id).execute()
+    """Who decided, and the decision's facts for statistics: days since acceptance, late or not."""
+    app = ctx.app
+    days = (ctx.today - app.accepted_at.date()).days if app.accepted_at else None
+    late = (ctx.today > app.deadline) if app.deadline else None
+    Application.update(decided_by=ctx.actor, processing_days=days, decided_late=late).where(
+        Application.id == app.id).execute()
 
 
 def record_refusal(ctx):

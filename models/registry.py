@@ -19,6 +19,9 @@ class Registration(BaseModel):
     cancelled_on = pw.DateField(null=True)
     created_at = pw.DateTimeField(default=now)
 
+    class Meta:
+        indexes = ((('state', 'province'), False),)
+
     def __str__(self):
         return f'{self.number}({self.seal_check:02d})'
 
@@ -41,7 +44,9 @@ class RegisteredSpecialty(BaseModel):
     state = pw.CharField(max_length=12, default='active')      # active / cancelled
 
     class Meta:
-        indexes = ((('registration', 'specialty'), True),)
+        indexes = ((('registration', 'specialty'), True),
+                   (('state', 'specialty'), False),
+                   (('state', 'valid_until'), False))
 
     def __str__(self):
         return f'{self.specialty.name} 至 {self.valid_until}'
@@ -53,6 +58,8 @@ class Application(BaseModel):
     person = pw.ForeignKeyField(Person, backref='applications', on_delete='RESTRICT')
     enterprise = pw.ForeignKeyField(Enterprise, backref='applications', null=True, on_delete='RESTRICT')
     registration = pw.ForeignKeyField(Registration, backref='applications', null=True, on_delete='RESTRICT')
+    # the employing enterprise's province, kept with the row so that province filters stay on an index
+    province = pw.ForeignKeyField(Province, null=True, backref='+', on_delete='RESTRICT')
     state = pw.CharField(max_length=16, default='draft', index=True)
     version = pw.IntegerField(default=0)                       # bumped by every transition
     contract_start = pw.DateField(null=True)
@@ -74,9 +81,22 @@ class Application(BaseModel):
     deadline = pw.DateField(null=True, index=True)             # 20 working days after acceptance
     accepted_by = pw.ForeignKeyField(User, null=True, backref='+', on_delete='RESTRICT')
     decided_by = pw.ForeignKeyField(User, null=True, backref='+', on_delete='RESTRICT')
+    # facts of the decision, recorded when it is made (for statistics)
+    processing_days = pw.IntegerField(null=True, index=True)     # calendar days from acceptance to decision
+    decided_late = pw.BooleanField(null=True, index=True)        # decided after the deadline
 
     class Meta:
-        indexes = ((('state', 'business_type'), False),)
+        indexes = ((('state', 'business_type'), False),
+                   (('business_type', 'created_at'), False),
+                   (('state', 'decided_at'), False),
+                   (('state', 'deadline'), False),
+                   (('province', 'business_type', 'created_at'), False))
+
+    def save(self, *args, **kwargs):
+        if self.enterprise_id is not None:
+            self.province_id = Enterprise.select(Enterprise.province).where(
+                Enterprise.id == self.enterprise_id).scalar()
+        return super().save(*args, **kwargs)
 
     def __str__(self):
         return self.number

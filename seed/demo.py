@@ -316,6 +316,7 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
     actor_by_role = {'applicant': None, 'enterprise': users.get('qiye'), 'acceptor': users.get('shouli'),
                      'reviewer': users.get('shencha'), 'admin': users.get('admin')}
     verified = [e for e in ents if e.verified]
+    ent_province = {e.id: e.province_id for e in ents}
     app_rows, extras = [], []
     for ti, (btype, paths) in enumerate(_paths().items()):
         for si, (state, path) in enumerate(sorted(paths.items())):
@@ -341,6 +342,7 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                 start = datetime.datetime.combine(today - datetime.timedelta(days=rng.randint(5, 330)),
                                                   datetime.time(9, rng.randint(0, 59)))
                 row = {'number': number, 'business_type': btype, 'person': pid, 'enterprise': ent,
+                       'province': ent_province.get(ent),
                        'registration': reg_id if btype in ('addition', 'renewal', 'cancellation') else None,
                        'state': state, 'version': len(path), 'contract_start': start.date() - datetime.timedelta(days=30),
                        'contract_end': add_years(start.date(), 3), 'commitment_accepted': state != 'draft',

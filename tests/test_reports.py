@@ -33,7 +33,8 @@ def known(users):
     t0 = datetime.datetime(2026, 3, 1, 9)
     for r, days in ((rows[0], 5), (rows[1], 25), (rows[2], 12)):
         Application.update(accepted_at=t0, decided_at=t0 + datetime.timedelta(days=days),
-                           deadline=(t0 + datetime.timedelta(days=28)).date()).where(Application.id == r.id).execute()
+                           deadline=(t0 + datetime.timedelta(days=28)).date(), processing_days=days,
+                           decided_late=False).where(Application.id == r.id).execute()
     Application.update(deadline=TODAY - DAY).where(Application.id == rows[3].id).execute()
     # active registrations: the renewal applicants (上海) plus two in 北京 expiring soon
     for _ in range(2):
@@ -138,3 +139,15 @@ def test_cli_export(app, known, tmp_path):
     assert result.exit_code != 0 and '报表名称应为' in result.output
     result = app.test_cli_runner().invoke(args=['export', 'notices', '--out', str(out)])
     assert result.exit_code != 0 and '没有符合条件的数据可导出' in result.output
+
+
+def test_decision_facts_are_recorded_when_deciding(users):
+    row = build_application('initial', 'reported')
+    workflow.perform(row, 'accept', users['acceptor'])
+    Application.update(accepted_at=datetime.datetime.now() - datetime.timedelta(days=40),
+                       deadline=TODAY - 10 * DAY).where(Application.id == row.id).execute()
+    workflow.perform(row, 'approve', users['reviewer'])
+    done = Application.get_by_id(row.id)
+    assert (done.processing_days, done.decided_late) == (40, True)
+    stats_now = stats.processing_time(filters.Filters())
+    assert dict(stats_now[0])['29–40天'] == 1 and stats_now[1] == 1
