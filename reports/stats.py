@@ -4,7 +4,7 @@ import datetime
 import peewee as pw
 
 from backoffice.workflow import BUSINESS_TYPES
-from models import (database, Application, ApplicationRefusalGround, ApplicationSpecialty, Enterprise, Province,
+from models import (database, Application, ApplicationRefusalGround, ApplicationSpecialty, Province,
                     RefusalGround, RegisteredSpecialty, Registration, Specialty)
 
 DECIDED = ('approved', 'announced', 'completed')

@@ -164,13 +164,13 @@ def test_print_page_in_browser(client, users):
     r = post_form(client, '/admin/print/', {'province': str(users['provincial'].province_id), 'only_unprinted': 'y'})
     assert r.status_code == 302
     job = Job.get()
-    status = client.get(f'/admin/print/job/{job.id}/status').get_json()
+    status = client.get(f'/admin/job/{job.id}/status').get_json()
     assert status == {'state': 'done', 'progress': 1, 'total': 1, 'message': '已完成'}
-    r = client.get(f'/admin/print/job/{job.id}/download')
+    r = client.get(f'/admin/job/{job.id}/download')
     assert r.status_code == 200 and r.data[:4] == b'%PDF'
     other = client.application.test_client()
     login(other, 'provincial_sh')
-    assert other.get(f'/admin/print/job/{job.id}/download').status_code == 403
+    assert other.get(f'/admin/job/{job.id}/download').status_code == 403
     r = post_form(other, '/admin/print/', {'province': str(users['provincial'].province_id)})
     assert '只能打印本省的证书' in r.get_data(as_text=True)
     page = other.get('/admin/printlog/').get_data(as_text=True)

@@ -221,7 +221,7 @@ def test_enterprise_inbox_report_return_withdraw(client, users, password_hash):
 
 def test_progress_shows_timeline_notices_and_certificate(client, users, password_hash):
     row = build_application('initial', 'accepted', accepted_by=users['acceptor'])
-    user = make_user('me', password_hash, role='applicant', person=row.person, mobile='13800000000')
+    make_user('me', password_hash, role='applicant', person=row.person, mobile='13800000000')
     workflow.perform(row, 'approve', users['reviewer'])
     notices.publish(notices.create_draft(users['reviewer'], ids=[row.id]).id, users['reviewer'])
     corr = build_application('addition', 'reported', person=Person.get_by_id(row.person_id))

@@ -1,8 +1,7 @@
 """Certificate batch printing for provincial officers: request, progress, download; the print log."""
 import datetime
-import os
 
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file
+from flask import flash, redirect, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
@@ -46,39 +45,11 @@ class PrintView(RoleMixin, BaseView):
                     errors[exc.field or 'form'] = exc.message
                 else:
                     flash(f'已提交打印任务：{job.title}', 'success')
-                    return redirect(self.get_url('.job_view', job_id=job.id))
+                    return redirect(self.get_url('job.job_view', job_id=job.id))
         jobs = (Job.select().where((Job.kind == 'print_certificates') & (Job.created_by == current_user.id))
                 .order_by(Job.id.desc()).limit(20))
         return self.render('admin/print_index.html', provinces=self._provinces(), errors=errors, values=values,
                            jobs=jobs)
-
-    def _job(self, job_id):
-        job = Job.get_or_none((Job.id == job_id) & (Job.kind == 'print_certificates'))
-        if job is None:
-            abort(404)
-        if current_user.role != ADMIN and job.created_by_id != current_user.id:
-            abort(403)
-        return job
-
-    @expose('/job/<int:job_id>/')
-    def job_view(self, job_id):
-        return self.render('admin/print_job.html', job=self._job(job_id))
-
-    @expose('/job/<int:job_id>/status')
-    def job_status(self, job_id):
-        job = self._job(job_id)
-        return jsonify(state=job.state, progress=job.progress, total=job.total, message=job.message)
-
-    @expose('/job/<int:job_id>/download')
-    def job_download(self, job_id):
-        job = self._job(job_id)
-        if job.state != 'done' or not job.result_path:
-            abort(404)
-        root = os.path.realpath(current_app.config['OUTPUT_DIR'])
-        path = os.path.realpath(job.result_path)
-        if not path.startswith(root + os.sep) or not os.path.exists(path):
-            abort(404)
-        return send_file(path, as_attachment=True, download_name=f'证书批量打印-{job.id}{os.path.splitext(path)[1]}')
 
 
 class PrintLogView(SecureModelView):

@@ -127,18 +127,18 @@ class ImportView(RoleMixin, BaseView):
 
 
 class JobView(RoleMixin, BaseView):
-    """Progress and result of one's own export and import jobs."""
+    """Progress and result of one's own background jobs (exports, imports, batch printing)."""
     read_roles = (SUPERVISOR, ADMIN, PROVINCIAL, ACCEPTOR)
 
     def is_visible(self):
         return False
 
     def _job(self, job_id):
-        job = Job.get_or_none((Job.id == job_id) & Job.kind.in_(('export', 'import')))
+        job = Job.get_or_none(Job.id == job_id)
         if job is None:
             abort(404)
         if job.created_by_id != current_user.id:
-            abort(403)
+            abort(403)              # one's own jobs only, whatever the role
         return job
 
     @expose('/<int:job_id>/')
@@ -163,7 +163,7 @@ class JobView(RoleMixin, BaseView):
 
     @expose('/')
     def index(self):
-        own = (Job.select().where(Job.kind.in_(('export', 'import')) & (Job.created_by == current_user.id))
+        own = (Job.select().where(Job.created_by == current_user.id)
                .order_by(Job.id.desc()).limit(50))
         return self.render('admin/jobs.html', jobs=own)
 
