@@ -18,6 +18,13 @@ from .stats import _apps
 BATCH = 5000
 
 
+def _text(column):
+    """Dates as ISO text. SQLite stores them as text already; on PostgreSQL the cast spares psycopg2
+    building a datetime object per value, which cost more than the query itself."""
+    from backoffice import db as dbmod
+    return column.cast('text') if dbmod.is_postgres() else column
+
+
 def _dt(value):
     return value.strftime('%Y-%m-%d %H:%M:%S') if isinstance(value, datetime.datetime) else \
         (value.isoformat() if isinstance(value, datetime.date) else ('' if value is None else value))
@@ -38,8 +45,8 @@ def _registered_base(f):
     """Active registered specialties with everything an export prints; province and specialty filters."""
     q = (RegisteredSpecialty.select(RegisteredSpecialty.id, Registration.number, Person.name, Person.id_number,
                                     Enterprise.name, Enterprise.uscc, Province.name, Specialty.name,
-                                    RegisteredSpecialty.valid_from, RegisteredSpecialty.valid_until,
-                                    Registration.registered_on)
+                                    _text(RegisteredSpecialty.valid_from), _text(RegisteredSpecialty.valid_until),
+                                    _text(Registration.registered_on))
          .join(Registration).join(Person).switch(Registration).join(Enterprise)
          .switch(Registration).join(Province, on=(Registration.province == Province.id))
          .switch(RegisteredSpecialty).join(Specialty)
@@ -71,9 +78,10 @@ def _mask_column(index):
 
 def _applications(f):
     return (_apps(f).select(Application.id, Application.number, Application.business_type, Application.state,
-                            Person.name, Person.id_number, Enterprise.name, Application.created_at,
-                            Application.submitted_at, Application.reported_at, Application.accepted_at,
-                            Application.decided_at, Application.announced_at, Application.deadline)
+                            Person.name, Person.id_number, Enterprise.name, *(_text(c) for c in (
+                                Application.created_at, Application.submitted_at, Application.reported_at,
+                                Application.accepted_at, Application.decided_at, Application.announced_at,
+                                Application.deadline)))
             .join(Person).switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER))
 
 
@@ -111,7 +119,7 @@ def _shape_notices(rows):
 def _refusals(f):
     return (_apps(f, Application.decided_at).where(Application.state == 'refused')
             .select(Application.id, Application.number, Application.business_type, Person.name, Person.id_number,
-                    Enterprise.name, Application.decided_at, Application.refusal_text)
+                    Enterprise.name, _text(Application.decided_at), Application.refusal_text)
             .join(Person).switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER))
 
 
