@@ -54,3 +54,21 @@ def migrate():
     """Apply pending migrations. Returns the names applied."""
     with database.connection_context():
         return Runner(database.obj, MIGRATIONS_DIR).up()
+
+
+def bulk_insert(model, columns, rows):
+    """Insert many rows (tuples in `columns` order) through the driver: executemany on SQLite,
+    execute_values on PostgreSQL. Building one large INSERT in peewee cost more than the write.
+    Call inside database.atomic(); columns are column names, values plain Python values."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    table = model._meta.table_name
+    names = ', '.join(f'"{c}"' for c in columns)
+    cursor = database.connection().cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_values
+        execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s', rows, page_size=2000)
+    else:
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+    return len(rows)

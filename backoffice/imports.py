@@ -13,6 +13,7 @@ import re
 
 from models import ExternalRegistration, Person, Qualification, Specialty, database
 
+from .db import bulk_insert
 from .validators import ValidationError, validate_id_number, validate_uscc
 
 CHUNK = 2000
@@ -190,9 +191,12 @@ def _flush_qualifications(batch, result):
         r['person'] = persons.get(r['holder_id_number'])
         fresh.append(r)
     if fresh:
+        stamp = datetime.datetime.now().replace(microsecond=0)
         with database.atomic():
-            for k in range(0, len(fresh), 1000):
-                Qualification.insert_many(fresh[k:k + 1000]).execute()
+            bulk_insert(Qualification, ['cert_number', 'holder_name', 'holder_id_number', 'person_id', 'specialty_id',
+                                        'issue_date', 'created_at'],
+                        [(r['cert_number'], r['holder_name'], r['holder_id_number'], r.get('person'), r['specialty'],
+                          r['issue_date'], stamp) for r in fresh])
         result.imported += len(fresh)
 
 
