@@ -12,7 +12,7 @@ from models import (Application, ApplicationCancelReason, ApplicationSpecialty, 
 from . import numbering, sms, uploads, workflow
 from .roles import APPLICANT, ENTERPRISE
 from .rules import active_registration, person_qualifications
-from .validators import ValidationError, validate_uscc
+from .validators import ValidationError, form_date, validate_uscc
 
 EDITABLE = ('draft', 'returned', 'correction')
 NEEDS_ENTERPRISE = ('initial', 'renewal', 'reregister')
@@ -145,7 +145,7 @@ def save(app, data, actor):
                 continue
             value = (data.get(field) or '').strip()
             if field == 'graduation_date':
-                value = _date(value, field, errors)
+                value = form_date(value, field, errors)
                 if field in errors:
                     continue
             elif field == 'education':
@@ -173,7 +173,7 @@ def save(app, data, actor):
         if app.business_type in NEEDS_ENTERPRISE:
             for field in ('contract_start', 'contract_end'):
                 if field in data:
-                    value = _date(data.get(field), field, errors)
+                    value = form_date(data.get(field), field, errors)
                     if field not in errors:
                         setattr(app, field, value)
             if app.contract_start and app.contract_end and app.contract_end <= app.contract_start \
@@ -269,15 +269,6 @@ def _require_owner(app, actor):
         raise workflow.WorkflowError('只能办理本人的申请', 'permission')
 
 
-def _date(value, field, errors):
-    value = (value or '').strip()
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        errors[field] = '日期无效，请按“年-月-日”填写'
-        return None
 
 
 # --- progress ---------------------------------------------------------------

@@ -120,3 +120,21 @@ def mask_mobile(mobile):
 
 def age_on(birth_date, day):
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+DATE_MESSAGE = '日期无效，请按“年-月-日”填写'
+
+
+def form_date(value, field=None, errors=None):
+    """A date typed in a form ('YYYY-MM-DD'); None when empty. When invalid: the Chinese message goes
+    into errors[field] (and None is returned), or ValidationError is raised when no errors dict is given."""
+    value = (value or '').strip()
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        if errors is None:
+            raise ValidationError(DATE_MESSAGE, field) from None
+        errors[field] = DATE_MESSAGE
+        return None

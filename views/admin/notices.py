@@ -1,21 +1,14 @@
 """Announcements: build from approved decisions, preview, publish."""
-import datetime
 
 from flask import abort, flash, redirect, request, send_file
 from flask_admin import expose
 from flask_login import current_user
 
 from backoffice import documents, notices, workflow
+from backoffice.validators import form_date
 from backoffice.roles import ADMIN, REVIEWER
 
 from .registry import NoticeView
-
-
-def _date(value):
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return 'bad'
 
 
 class AnnouncementView(NoticeView):
@@ -31,10 +24,9 @@ class AnnouncementView(NoticeView):
     @expose('/build/', methods=('GET', 'POST'))
     def build_view(self):
         self._require_publisher()
-        date_from, date_to = _date(request.values.get('date_from')), _date(request.values.get('date_to'))
         errors = {}
-        if 'bad' in (date_from, date_to):
-            errors['date'] = '日期无效，请按“年-月-日”填写'
+        date_from = form_date(request.values.get('date_from'), 'date', errors)
+        date_to = form_date(request.values.get('date_to'), 'date', errors)
         rows = list(notices.announceable().limit(2000)) if not errors else []
         if request.method == 'POST' and not errors:
             ids = request.form.getlist('ids') if request.form.get('mode') == 'selected' else None

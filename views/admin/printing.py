@@ -1,25 +1,14 @@
 """Certificate batch printing for provincial officers: request, progress, download; the print log."""
-import datetime
-
 from flask import flash, redirect, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from backoffice import printing
+from backoffice.validators import form_date
 from backoffice.roles import ADMIN, PROVINCIAL, SUPERVISOR
 from models import Job, PrintLog, Province, Registration
 
 from .base import RoleMixin, SecureModelView
-
-
-def _date(value, field, errors):
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        errors[field] = '日期无效，请按“年-月-日”填写'
-        return None
 
 
 class PrintView(RoleMixin, BaseView):
@@ -34,8 +23,8 @@ class PrintView(RoleMixin, BaseView):
     def index(self):
         errors, values = {}, dict(request.form) if request.method == 'POST' else {'only_unprinted': 'y'}
         if request.method == 'POST':
-            date_from = _date(request.form.get('date_from'), 'date_from', errors)
-            date_to = _date(request.form.get('date_to'), 'date_to', errors)
+            date_from = form_date(request.form.get('date_from'), 'date_from', errors)
+            date_to = form_date(request.form.get('date_to'), 'date_to', errors)
             if not errors:
                 try:
                     job = printing.request_batch(current_user, request.form.get('province'), date_from, date_to,
