@@ -90,7 +90,9 @@ class Application(BaseModel):
                    (('business_type', 'created_at'), False),
                    (('state', 'decided_at'), False),
                    (('state', 'deadline'), False),
-                   (('province', 'business_type', 'created_at'), False))
+                   (('province', 'business_type', 'created_at'), False),
+                   (('province', 'state', 'decided_at'), False),
+                   (('province', 'decided_at', 'processing_days', 'decided_late'), False))
 
     def save(self, *args, **kwargs):
         if self.enterprise_id is not None:

@@ -39,6 +39,7 @@ class Export:
     key: object                # the key column
     shape: Callable = None     # (rows) -> rows, a batch at a time (may add columns)
     counter: Callable = None   # (filters) -> row count without the display joins
+    copy_query: Callable = None  # (filters) -> the final columns in SQL, for PostgreSQL's COPY fast path
 
 
 def _registered_base(f):
@@ -83,6 +84,33 @@ def _applications(f):
                                 Application.accepted_at, Application.decided_at, Application.announced_at,
                                 Application.deadline)))
             .join(Person).switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER))
+
+
+def _label(column, mapping):
+    return pw.Case(column, list(mapping.items()), column)
+
+
+def _masked(column):
+    return pw.fn.CONCAT(pw.fn.LEFT(column, 6), '********', pw.fn.RIGHT(column, 4))
+
+
+def _applications_copy(f):
+    """The applications export with labels and masks done in SQL (PostgreSQL COPY path)."""
+    return (_apps(f).select(Application.number, _label(Application.business_type, BUSINESS_TYPES),
+                            _label(Application.state, STATES), Person.name, _masked(Person.id_number),
+                            Enterprise.name, *(_text(c) for c in (
+                                Application.created_at, Application.submitted_at, Application.reported_at,
+                                Application.accepted_at, Application.decided_at, Application.announced_at,
+                                Application.deadline)))
+            .join(Person).switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER).order_by(Application.id))
+
+
+def _registrations_copy(f):
+    q = _registrations(f)
+    return q.select(Registration.number, Person.name, _masked(Person.id_number), Enterprise.name, Enterprise.uscc,
+                    Province.name, Specialty.name, _text(RegisteredSpecialty.valid_from),
+                    _text(RegisteredSpecialty.valid_until), _text(Registration.registered_on)) \
+        .order_by(RegisteredSpecialty.id)
 
 
 def _shape_applications(rows):
@@ -157,11 +185,11 @@ def _shape_expiry(rows):
 EXPORTS = {e.name: e for e in [
     Export('registrations', '注册人员及专业有效期',
            ['注册编号', '姓名', '身份证号', '聘用企业', '统一社会信用代码', '注册省份', '注册专业', '有效期起', '有效期至', '注册日期'],
-           _registrations, RegisteredSpecialty.id, _mask_column(3)),
+           _registrations, RegisteredSpecialty.id, _mask_column(3), copy_query=_registrations_copy),
     Export('applications', '注册申请及办理环节',
            ['申请编号', '业务类型', '状态', '姓名', '身份证号', '聘用企业', '创建时间', '提交时间', '上报时间', '受理时间',
             '决定时间', '公告时间', '办理期限'], _applications, Application.id, _shape_applications,
-           lambda f: _apps(f).count()),
+           lambda f: _apps(f).count(), _applications_copy),
     Export('notices', '公告及公告明细',
            ['公告编号', '公告标题', '发布时间', '申请编号', '姓名', '身份证号', '聘用企业', '业务类型', '注册编号'],
            _notices, NoticeItem.id, _shape_notices),
@@ -204,7 +232,7 @@ def count(export, f):
 def csv_chunks(export, f):
     """UTF-8 with BOM, so that Excel opens the Chinese correctly; yields bytes, a batch at a time."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, lineterminator='\n')         # the same line ends as PostgreSQL's COPY
     buf.write('\ufeff')
     writer.writerow(export.headers)
     for batch in batches(export, f):
@@ -215,7 +243,12 @@ def csv_chunks(export, f):
     yield buf.getvalue().encode('utf-8')
 
 
-def write_csv(export, f, path, progress=None):
+def write_csv(export, f, path, progress=None, fast=True):
+    """Write the export to a CSV file. On PostgreSQL, exports that declare copy_query are written by
+    the server itself (COPY … TO STDOUT WITH CSV): the same bytes as the keyset path, several times faster."""
+    from backoffice import db as dbmod
+    if fast and export.copy_query is not None and dbmod.is_postgres():
+        return _copy_csv(export, f, path, progress)
     n = 0
     with open(path, 'wb') as fh:
         for chunk in csv_chunks(export, f):
@@ -223,6 +256,19 @@ def write_csv(export, f, path, progress=None):
             n += chunk.count(b'\n')
             if progress:
                 progress(max(n - 1, 0))
+    return path
+
+
+def _copy_csv(export, f, path, progress):
+    sql, params = export.copy_query(f).sql()
+    cursor = database.connection().cursor()
+    select = cursor.mogrify(sql, params).decode('utf-8')
+    with open(path, 'w', encoding='utf-8', newline='') as fh:
+        fh.write('\ufeff')
+        csv.writer(fh, lineterminator='\n').writerow(export.headers)
+        cursor.copy_expert(f'COPY ({select}) TO STDOUT WITH (FORMAT csv)', fh)
+    if progress:
+        progress(count(export, f))
     return path
 
 
