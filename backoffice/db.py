@@ -51,9 +51,16 @@ def is_postgres():
 
 
 def migrate():
-    """Apply pending migrations. Returns the names applied."""
+    """Apply pending migrations. Returns the names applied.
+
+    On SQLite the planner's statistics are refreshed afterwards (ANALYZE): without them a
+    new index may not be chosen. PostgreSQL's autovacuum analyzes by itself.
+    """
     with database.connection_context():
-        return Runner(database.obj, MIGRATIONS_DIR).up()
+        applied = Runner(database.obj, MIGRATIONS_DIR).up()
+        if applied and not is_postgres():
+            database.execute_sql('ANALYZE')
+        return applied
 
 
 def bulk_insert(model, columns, rows):
