@@ -22,6 +22,11 @@ def can_read_application(user, app):
     return False
 
 
+def owns_application(user, app):
+    """The applicant's own application (the portal edits only these)."""
+    return _is(user, APPLICANT) and user.person_id == app.person_id
+
+
 def can_download_refusal(user, app):
     return app.state == 'refused' and can_read_application(user, app)
 

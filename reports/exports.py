@@ -13,7 +13,7 @@ from backoffice.workflow import BUSINESS_TYPES, STATES
 from models import (database, Application, ApplicationRefusalGround, Enterprise, Notice, NoticeItem, Person, Province,
                     RefusalGround, RegisteredSpecialty, Registration, Specialty)
 
-from .stats import _apps
+from .stats import _apps, in_date_range
 
 BATCH = 5000
 
@@ -126,10 +126,7 @@ def _notices(f):
          .switch(Application).join(Enterprise, pw.JOIN.LEFT_OUTER)
          .switch(Application).join(Registration, pw.JOIN.LEFT_OUTER)
          .where(Notice.state == 'published'))
-    if f.date_from:
-        q = q.where(Notice.published_at >= datetime.datetime.combine(f.date_from, datetime.time.min))
-    if f.date_to:
-        q = q.where(Notice.published_at <= datetime.datetime.combine(f.date_to, datetime.time.max))
+    q = in_date_range(q, Notice.published_at, f)
     if f.province_id:
         q = q.where(Enterprise.province == f.province_id)
     if f.business_type:

@@ -10,12 +10,18 @@ from models import (database, Application, ApplicationRefusalGround, Application
 DECIDED = ('approved', 'announced', 'completed')
 
 
+def in_date_range(query, column, f):
+    """query limited to f's date range (whole days, inclusive) on a timestamp column."""
+    if f.date_from:
+        query = query.where(column >= datetime.datetime.combine(f.date_from, datetime.time.min))
+    if f.date_to:
+        query = query.where(column <= datetime.datetime.combine(f.date_to, datetime.time.max))
+    return query
+
+
 def _apps(f, date_column=Application.created_at):
     q = Application.select()
-    if f.date_from:
-        q = q.where(date_column >= datetime.datetime.combine(f.date_from, datetime.time.min))
-    if f.date_to:
-        q = q.where(date_column <= datetime.datetime.combine(f.date_to, datetime.time.max))
+    q = in_date_range(q, date_column, f)
     if f.business_type:
         q = q.where(Application.business_type == f.business_type)
     if f.province_id:

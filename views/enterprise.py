@@ -8,17 +8,14 @@ from backoffice.auth import roles_required
 from backoffice.roles import ENTERPRISE
 from models import MATERIAL_KINDS, Application, Enterprise
 
+from .guard import fetch_or_abort
+
 bp = Blueprint('company', __name__, url_prefix='/enterprise')
 enterprise_only = roles_required(ENTERPRISE)
 
 
 def _own(app_id):
-    app = Application.get_or_none(Application.id == app_id)
-    if app is None:
-        abort(404)
-    if not access.can_read_application(current_user, app):
-        abort(403)
-    return app
+    return fetch_or_abort(Application, Application.id == app_id, access.can_read_application)
 
 
 @bp.route('/')

@@ -5,6 +5,8 @@ from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user, login_required
 
 from backoffice import access, documents
+
+from .guard import fetch_or_abort
 from models import Application, Certificate, DownloadLog, Material
 
 bp = Blueprint('files', __name__, url_prefix='/files')
@@ -19,11 +21,7 @@ def _pdf(data, filename, inline=True):
 @bp.route('/material/<int:material_id>')
 @login_required
 def material(material_id):
-    row = Material.get_or_none(Material.id == material_id)
-    if row is None:
-        abort(404)
-    if not access.can_view_material(current_user, row):
-        abort(403)
+    row = fetch_or_abort(Material, Material.id == material_id, access.can_view_material)
     root = os.path.realpath(current_app.config['UPLOAD_DIR'])
     path = os.path.realpath(os.path.join(root, row.stored_path))
     if not path.startswith(root + os.sep) or not os.path.exists(path):
@@ -34,22 +32,14 @@ def material(material_id):
 @bp.route('/refusal/<int:app_id>.pdf')
 @login_required
 def refusal_notice(app_id):
-    app = Application.get_or_none(Application.id == app_id)
-    if app is None:
-        abort(404)
-    if not access.can_download_refusal(current_user, app):
-        abort(403)
+    app = fetch_or_abort(Application, Application.id == app_id, access.can_download_refusal)
     return _pdf(documents.refusal_notice_pdf(app), f'不予注册告知书-{app.number}.pdf')
 
 
 @bp.route('/certificate/<serial>.pdf')
 @login_required
 def certificate(serial):
-    cert = Certificate.get_or_none(Certificate.serial == serial)
-    if cert is None:
-        abort(404)
-    if not access.can_download_certificate(current_user, cert):
-        abort(403)
+    cert = fetch_or_abort(Certificate, Certificate.serial == serial, access.can_download_certificate)
     data = documents.certificate_pdf(cert)
     DownloadLog.create(certificate=cert, user=current_user.id, remote_addr=request.remote_addr or '')
     return _pdf(data, f'一级建造师电子注册证书-{cert.serial}.pdf', inline=False)

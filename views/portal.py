@@ -6,23 +6,21 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
 from flask_login import current_user, login_user
 
 from backoffice import applications as svc
-from backoffice import identity, photo, rules, sms, uploads, workflow
+from backoffice import access, identity, photo, rules, sms, uploads, workflow
 from backoffice.auth import hash_password, password_problem, roles_required
 from backoffice.roles import APPLICANT
 from models import (EDUCATIONS, MATERIAL_KINDS, Application, CancellationReason, Person, Qualification, SmsMessage,
                     User, database)
+
+from .guard import fetch_or_abort
 
 bp = Blueprint('portal', __name__, url_prefix='/portal')
 applicant_only = roles_required(APPLICANT)
 
 
 def _own(app_id):
-    app = Application.get_or_none(Application.id == app_id)
-    if app is None:
-        abort(404)
-    if app.person_id != current_user.person_id:
-        abort(403)               # someone else's application: never shown
-    return app
+    # someone else's application: 403, never shown
+    return fetch_or_abort(Application, Application.id == app_id, access.owns_application)
 
 
 # --- sign-up ------------------------------------------------------------------

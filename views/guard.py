@@ -1,0 +1,14 @@
+"""The one way views load a record a user asked for: 404 when it does not exist, 403 when the
+user may not see it (the rule itself lives in backoffice.access)."""
+from flask import abort
+from flask_login import current_user
+
+
+def fetch_or_abort(model, condition, allowed):
+    """The row of model matching condition; allowed(user, row) decides whether it may be shown."""
+    row = model.get_or_none(condition)
+    if row is None:
+        abort(404)
+    if not allowed(current_user, row):
+        abort(403)
+    return row
