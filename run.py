@@ -88,7 +88,7 @@ def serve():
 def _start_job_consumer():
     """The huey consumer for background jobs, as a child process that ends with the server."""
     import atexit
-    proc = subprocess.Popen([sys.executable, '-m', 'huey.bin.huey_consumer', 'backoffice.jobs.huey',
+    proc = subprocess.Popen([sys.executable, '-m', 'huey.bin.huey_consumer', 'backoffice.background.consumer.huey',
                              '-w', '2', '-k', 'thread', '-q'], cwd=HERE)
     atexit.register(proc.terminate)
     return proc

@@ -8,9 +8,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from models import database
 
-from . import db as dbmod
-from .auth import login_manager
-from .config import BASE_DIR, Config, _secret_key
+from backoffice import db as dbmod
+from backoffice.auth import login_manager
+from backoffice.config import BASE_DIR, Config, _secret_key
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -44,7 +44,7 @@ def create_app(config=None, **overrides):
         if not database.is_closed():
             database.close()
 
-    from .roles import ROLES
+    from backoffice.roles import ROLES
 
     @app.context_processor
     def _globals():
@@ -52,8 +52,9 @@ def create_app(config=None, **overrides):
 
     from views import register_views
     register_views(app)
-    from . import bulk, printing  # noqa: F401  (registers the background job handlers)
-    from .cli import register_commands
+    from backoffice.background import bulk  # noqa: F401  (registers the background job handlers)
+    from backoffice.issuing import printing  # noqa: F401
+    from backoffice.background.cli import register_commands
     register_commands(app)
     _register_error_pages(app)
     return app

@@ -1,7 +1,7 @@
 """Who may read which document. Views ask here; they hold no rule of their own."""
 from models import Registration
 
-from .roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, HELPDESK, PROVINCIAL, REVIEWER, SUPERVISOR
+from backoffice.roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, HELPDESK, PROVINCIAL, REVIEWER, SUPERVISOR
 
 REGISTRY_READERS = (ADMIN, ACCEPTOR, REVIEWER, SUPERVISOR)
 

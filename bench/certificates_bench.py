@@ -77,7 +77,7 @@ def main():
     from models import database
     with app.app_context(), database.connection_context():
         certs = prepare(app, int(need / 0.65) + 50, min(need, 2000))
-        from backoffice.documents import write_print_batch
+        from backoffice.issuing.documents import write_print_batch
         batch = certs[:args.count]
         started = time.perf_counter()
         path = write_print_batch(batch, os.path.join(tmp, 'out', 'throughput.pdf'), layout=args.layout)
@@ -86,7 +86,7 @@ def main():
         print(f'elapsed: {elapsed:.2f} s  -> {len(batch) / elapsed:.0f} certificates/s (one process)')
         print(f'file: {os.path.getsize(path) / 1e6:.1f} MB  peak RSS so far: {peak_rss_mb():.0f} MB')
         if args.big:
-            from backoffice import printing
+            from backoffice.issuing import printing
             from models import Certificate, Registration, User
             import collections
             by_province = collections.Counter(Registration.select(Registration.province).join(Certificate).tuples())
@@ -95,7 +95,7 @@ def main():
             # all certificates into one province so that one job prints them all
             Registration.update(province=province_id).execute()
             os.environ['HUEY_IMMEDIATE'] = '1'
-            from backoffice import jobs
+            from backoffice.background import jobs
             jobs.huey.immediate = True
             before = peak_rss_mb()
             started = time.perf_counter()

@@ -33,7 +33,7 @@ def main():
     parser.add_argument('--database', default=None)
     args = parser.parse_args()
     app, tmp = fresh_app(args.database)
-    from backoffice import imports
+    from backoffice.background import imports
     from models import Qualification, database
     from seed.reference import load_reference
     path = os.path.join(tmp, 'qualifications.csv')

@@ -45,7 +45,7 @@ def main():
     parser.add_argument('--database', default=None)
     args = parser.parse_args()
     app, _ = fresh_app(args.database)
-    from backoffice import notices
+    from backoffice.issuing import notices
     from models import Application, Certificate, Registration, database
     with app.app_context(), database.connection_context():
         reviewer = prepare(args.decisions)

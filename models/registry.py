@@ -54,7 +54,7 @@ class RegisteredSpecialty(BaseModel):
 
 class Application(BaseModel):
     number = pw.CharField(max_length=20, unique=True)          # 申请编号
-    business_type = pw.CharField(max_length=16, index=True)    # see backoffice.workflow.BUSINESS_TYPES
+    business_type = pw.CharField(max_length=16, index=True)    # see backoffice.workflow.states.BUSINESS_TYPES
     person = pw.ForeignKeyField(Person, backref='applications', on_delete='RESTRICT')
     enterprise = pw.ForeignKeyField(Enterprise, backref='applications', null=True, on_delete='RESTRICT')
     registration = pw.ForeignKeyField(Registration, backref='applications', null=True, on_delete='RESTRICT')

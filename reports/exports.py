@@ -9,7 +9,7 @@ from typing import Callable
 import peewee as pw
 
 from backoffice.validators import mask_id_number
-from backoffice.workflow import BUSINESS_TYPES, STATES
+from backoffice.workflow.states import BUSINESS_TYPES, STATES
 from models import (database, Application, ApplicationRefusalGround, Enterprise, Notice, NoticeItem, Person, Province,
                     RefusalGround, RegisteredSpecialty, Registration, Specialty)
 

@@ -3,7 +3,7 @@ import dataclasses
 import datetime
 
 from backoffice.roles import PROVINCIAL
-from backoffice.workflow import BUSINESS_TYPES
+from backoffice.workflow.states import BUSINESS_TYPES
 from models import Province, Specialty
 
 

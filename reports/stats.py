@@ -3,7 +3,7 @@ import datetime
 
 import peewee as pw
 
-from backoffice.workflow import BUSINESS_TYPES
+from backoffice.workflow.states import BUSINESS_TYPES
 from models import (database, Application, ApplicationRefusalGround, ApplicationSpecialty, Province,
                     RefusalGround, RegisteredSpecialty, Registration, Specialty)
 

@@ -10,9 +10,9 @@ import random
 
 from stdnum.cn import ric, uscc
 
-from backoffice import workflow
+from backoffice.workflow import transitions, states
 from backoffice.auth import hash_password
-from backoffice.rules import add_years
+from backoffice.workflow.calendar import add_years
 from models import (Application, Certificate, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
                     CancellationReason, Enterprise, ExternalRegistration, Person, Province, Qualification,
                     RefusalGround, ApplicationRefusalGround, RegisteredSpecialty, Registration, Sequence,
@@ -274,12 +274,12 @@ def generate(persons=2000, seed=20261124, progress=None):
 def _paths():
     """For each business type, the shortest transition path from draft to each reachable state."""
     out = {}
-    for btype in workflow.BUSINESS_TYPES:
+    for btype in states.BUSINESS_TYPES:
         paths = {'draft': []}
         queue = collections.deque(['draft'])
         while queue:
             state = queue.popleft()
-            for t in workflow.transitions_for(btype):
+            for t in transitions.transitions_for(btype):
                 if state in t.sources and t.target not in paths:
                     paths[t.target] = paths[state] + [t]
                     queue.append(t.target)
@@ -358,7 +358,7 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                         actor = users.get('shencha')
                     events.append((t, when, actor))
                 if 'accepted_at' in row:
-                    from backoffice.calendar import add_working_days
+                    from backoffice.workflow.calendar import add_working_days
                     row['deadline'] = add_working_days(row['accepted_at'].date(), 20)
                     row['accepted_by'] = users['shouli'].id if users.get('shouli') else None
                 if state == 'correction':

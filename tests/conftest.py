@@ -267,7 +267,7 @@ def post_form(client, url, data, page=None):
 
 def announce(app_row, actor):
     """Publish one approved application through a real announcement; returns the notice."""
-    from backoffice import notices
+    from backoffice.issuing import notices
     notice = notices.create_draft(actor, ids=[app_row.id])
     return notices.publish(notice.id, actor)
 

@@ -3,7 +3,8 @@ import datetime
 
 import pytest
 
-from backoffice import notices, workflow
+from backoffice.issuing import notices
+from backoffice.workflow import transitions
 from models import Application, Certificate, Notice, Person, Registration
 
 from .conftest import build_application, csrf_from, login, pdf_text, post_form
@@ -134,8 +135,8 @@ def test_bulk_and_single_announcement_give_the_same_result(users):
     ent = make_enterprise(code='32')
     single = build_application('initial', 'approved', enterprise=ent)
     bulk = build_application('initial', 'approved', enterprise=ent)
-    workflow.perform(single, 'announce', users['reviewer'])
-    workflow.perform_many([bulk.id], 'announce', users['reviewer'])
+    transitions.perform(single, 'announce', users['reviewer'])
+    transitions.perform_many([bulk.id], 'announce', users['reviewer'])
 
     def shape(app_row):
         reg = Registration.get(Registration.person == app_row.person_id)

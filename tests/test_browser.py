@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
-from backoffice import certificates, photo
+from backoffice.issuing import certificates
+from backoffice.intake import photo
 from models import (Application, Certificate, Person, Qualification, Registration, SmsMessage)
 
 from . import images

@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from backoffice import certificates, documents, printing
+from backoffice.issuing import certificates, documents, printing
 from models import Certificate, DownloadLog, Job, Person, PrintLog, RegisteredSpecialty
 
 from .conftest import (build_application, login, make_enterprise, make_user, pdf_text, post_form,

@@ -1,7 +1,8 @@
 """Helpdesk lookups: each key, masking, standard answers, the lookup log, read-only."""
 import datetime
 
-from backoffice import helpdesk, workflow
+from backoffice.desks import helpdesk
+from backoffice.workflow import transitions
 from models import Application, ExternalRegistration, LookupLog, Qualification
 
 from .conftest import build_application, csrf_from, login, make_enterprise, make_person, make_registration
@@ -64,7 +65,7 @@ def test_standard_answers(users):
     answers = helpdesk.person_summary(app.person)['answers']
     assert '信息修改或材料补充' in answers[0] and '常见问题9' in answers[1]
     acc = build_application('initial', 'reported')
-    workflow.perform(acc, 'accept', users['acceptor'])
+    transitions.perform(acc, 'accept', users['acceptor'])
     answers = helpdesk.person_summary(acc.person)['answers']
     assert any('正在审查，办理期限至' in a and '个工作日' in a for a in answers)
     Application.update(deadline=datetime.date.today() - datetime.timedelta(days=1)).where(

@@ -4,7 +4,7 @@ import io
 
 import openpyxl
 
-from backoffice import imports
+from backoffice.background import imports
 from models import ExternalRegistration, Job, Qualification
 
 from .conftest import csrf_from, login, make_id_number, make_person

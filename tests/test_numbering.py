@@ -2,8 +2,8 @@
 import datetime
 import threading
 
-from backoffice import numbering
-from backoffice.workflow import perform
+from backoffice.workflow import numbering
+from backoffice.workflow.transitions import perform
 from models import Person, Registration, Sequence, database
 
 from .conftest import build_application, make_enterprise

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backoffice import photo
+from backoffice.intake import photo
 
 from . import images
 

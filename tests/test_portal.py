@@ -3,7 +3,8 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
-from backoffice import notices, workflow
+from backoffice.issuing import notices
+from backoffice.workflow import transitions
 from models import (Application, ApplicationSpecialty, Material, Person, Qualification, SmsMessage, User)
 
 from . import images
@@ -120,7 +121,7 @@ def test_uploads_are_checked_by_content(client, password_hash):
     assert '照片未通过照片处理工具审核' in _page(up('photo', images.portrait_jpeg(), 'me.jpg'))
     assert '签名图片过大' in _page(up('signature', b'\xff\xd8\xff' + b'0' * (300 * 1024), 'sig.jpg'))
     assert Material.select().count() == 0
-    from backoffice import photo
+    from backoffice.intake import photo
     fixed, _ = photo.fix_photo(images.portrait_jpeg())
     assert up('photo', fixed, 'whatever.png').status_code == 302
     assert up('signature', images.signature_jpeg(), 'sig.jpg').status_code == 302
@@ -134,7 +135,7 @@ def _ready_initial(client, password_hash):
     user, person = _applicant(client, password_hash)
     app_id = _start(client, 'initial')
     ent = make_enterprise(name='北京城建测试有限公司')
-    from backoffice import photo
+    from backoffice.intake import photo
     import io
     fixed, _ = photo.fix_photo(images.portrait_jpeg())
     for kind, data in (('photo', fixed), ('signature', images.signature_jpeg())):
@@ -222,10 +223,10 @@ def test_enterprise_inbox_report_return_withdraw(client, users, password_hash):
 def test_progress_shows_timeline_notices_and_certificate(client, users, password_hash):
     row = build_application('initial', 'accepted', accepted_by=users['acceptor'])
     make_user('me', password_hash, role='applicant', person=row.person, mobile='13800000000')
-    workflow.perform(row, 'approve', users['reviewer'])
+    transitions.perform(row, 'approve', users['reviewer'])
     notices.publish(notices.create_draft(users['reviewer'], ids=[row.id]).id, users['reviewer'])
     corr = build_application('addition', 'reported', person=Person.get_by_id(row.person_id))
-    workflow.perform(corr, 'request_correction', users['acceptor'], comment='1. 签名不清晰')
+    transitions.perform(corr, 'request_correction', users['acceptor'], comment='1. 签名不清晰')
     login(client, 'me')
     page = _page(client.get('/portal/progress'))
     assert '补正通知' in page and '1. 签名不清晰' in page and '待本人补正后重新提交' in page

@@ -6,7 +6,7 @@ import io
 import openpyxl
 import pytest
 
-from backoffice import workflow
+from backoffice.workflow import transitions
 from models import Application, Job, Person, RefusalGround, RegisteredSpecialty, Registration
 from reports import exports, filters, stats
 
@@ -27,9 +27,9 @@ def known(users):
         Application.update(created_at=datetime.datetime(2026, 1, 15, 9)).where(Application.id == r.id).execute()
     for r in rows[3:]:
         Application.update(created_at=datetime.datetime(2026, 2, 10, 9)).where(Application.id == r.id).execute()
-    workflow.perform(rows[0], 'approve', users['reviewer'])
-    workflow.perform(rows[1], 'approve', users['reviewer'])
-    workflow.perform(rows[2], 'refuse', users['reviewer'], grounds=[RefusalGround.get(RefusalGround.code == '2').id])
+    transitions.perform(rows[0], 'approve', users['reviewer'])
+    transitions.perform(rows[1], 'approve', users['reviewer'])
+    transitions.perform(rows[2], 'refuse', users['reviewer'], grounds=[RefusalGround.get(RefusalGround.code == '2').id])
     t0 = datetime.datetime(2026, 3, 1, 9)
     for r, days in ((rows[0], 5), (rows[1], 25), (rows[2], 12)):
         Application.update(accepted_at=t0, decided_at=t0 + datetime.timedelta(days=days),
@@ -143,10 +143,10 @@ def test_cli_export(app, known, tmp_path):
 
 def test_decision_facts_are_recorded_when_deciding(users):
     row = build_application('initial', 'reported')
-    workflow.perform(row, 'accept', users['acceptor'])
+    transitions.perform(row, 'accept', users['acceptor'])
     Application.update(accepted_at=datetime.datetime.now() - datetime.timedelta(days=40),
                        deadline=TODAY - 10 * DAY).where(Application.id == row.id).execute()
-    workflow.perform(row, 'approve', users['reviewer'])
+    transitions.perform(row, 'approve', users['reviewer'])
     done = Application.get_by_id(row.id)
     assert (done.processing_days, done.decided_late) == (40, True)
     stats_now = stats.processing_time(filters.Filters())

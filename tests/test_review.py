@@ -2,7 +2,7 @@
 import datetime
 import re
 
-from backoffice import workflow
+from backoffice.workflow import transitions
 from models import Application, AuditEvent, RefusalGround
 
 from .conftest import (actor_for, build_application, login, make_enterprise, make_user, pdf_text, post_form,
@@ -71,7 +71,7 @@ def test_batch_accept_skips_rows_changed_meanwhile(client, users):
     login(client, 'acceptor')
     token_page = client.get('/admin/accept_queue/').get_data(as_text=True)
     # someone else accepts b before the batch arrives
-    workflow.perform(b, 'accept', users['acceptor2'])
+    transitions.perform(b, 'accept', users['acceptor2'])
     from .conftest import csrf_from
     r = client.post('/admin/accept_queue/action/', data={'action': 'accept', 'rowid': [str(a.id), str(b.id)],
                                                          'csrf_token': csrf_from(token_page)})
@@ -142,7 +142,7 @@ def test_material_download_rights(client, users, password_hash):
 def test_refusal_notice_pdf_and_rights(client, users, password_hash, tmp_path):
     row = build_application('initial', 'accepted', accepted_by=users['acceptor'])
     ground = RefusalGround.get(RefusalGround.code == '2').id
-    workflow.perform(row, 'refuse', users['reviewer'], grounds=[ground], text='经核查在外省另有注册')
+    transitions.perform(row, 'refuse', users['reviewer'], grounds=[ground], text='经核查在外省另有注册')
     owner = actor_for('applicant', row, users, password_hash)
     ent = actor_for('enterprise', row, users, password_hash)
     stranger = make_user('stranger', password_hash, role='applicant', person=build_application('initial').person)

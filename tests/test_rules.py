@@ -3,7 +3,8 @@ import datetime
 
 import pytest
 
-from backoffice.workflow import WorkflowError, perform
+from backoffice.workflow.states import WorkflowError
+from backoffice.workflow.transitions import perform
 from models import (Application, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
                     ExternalRegistration, Material, Qualification, RegisteredSpecialty, Registration)
 
@@ -212,7 +213,7 @@ def test_correction_lists_items_and_restarts_clock(users, password_hash):
 
 
 def test_joint_review_adds_ten_working_days(users):
-    from backoffice.calendar import add_working_days
+    from backoffice.workflow.calendar import add_working_days
     plain = perform(build_application('initial', 'reported'), 'accept', users['acceptor'])
     joint = build_application('initial', 'reported', specialties=['公路工程'])
     Qualification.create(cert_number='QJ1', holder_name=joint.person.name, holder_id_number=joint.person.id_number,
@@ -247,7 +248,7 @@ def test_addition_adds_specialty_with_own_validity(users):
 
 
 def test_calendar_skips_weekends_and_holidays():
-    from backoffice.calendar import add_working_days, working_days_between
+    from backoffice.workflow.calendar import add_working_days, working_days_between
     friday = datetime.date(2026, 11, 20)
     assert add_working_days(friday, 1) == datetime.date(2026, 11, 23)
     assert add_working_days(friday, 1, ['2026-11-23']) == datetime.date(2026, 11, 24)

@@ -4,7 +4,7 @@ import collections
 from stdnum.cn import ric, uscc
 
 from backoffice import db as dbmod
-from backoffice import workflow
+from backoffice.workflow import transitions, states
 from models import (ALL_MODELS, Application, AuditEvent, Enterprise, Person, Province, Qualification,
                     RefusalGround, Registration, Specialty, User, database)
 from seed.demo import DEMO_ACCOUNTS, generate
@@ -58,15 +58,15 @@ def test_demo_data_is_complete_valid_and_idempotent():
     present = collections.defaultdict(set)
     for bt, st in Application.select(Application.business_type, Application.state).tuples():
         present[bt].add(st)
-    for bt in workflow.BUSINESS_TYPES:
-        reachable = {t.target for t in workflow.transitions_for(bt)} | {'draft'}
+    for bt in states.BUSINESS_TYPES:
+        reachable = {t.target for t in transitions.transitions_for(bt)} | {'draft'}
         assert reachable <= present[bt], (bt, reachable - present[bt])
     # audit trails follow the workflow table
     for app_row in Application.select().where(Application.state == 'announced').limit(20):
         events = list(AuditEvent.select().where(AuditEvent.application == app_row).order_by(AuditEvent.id))
         assert events[0].from_state == 'draft' and events[-1].to_state == 'announced'
         for e in events:
-            assert workflow.get_transition(e.action, app_row.business_type) is not None
+            assert transitions.get_transition(e.action, app_row.business_type) is not None
     # one account per role
     roles = {u.role for u in User.select()}
     assert roles == {r for _, _, r, _, _ in DEMO_ACCOUNTS}

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from backoffice import sms
+from backoffice.intake import sms
 from models import SmsCode, SmsMessage
 
 T0 = datetime.datetime(2026, 11, 24, 10, 0, 0)

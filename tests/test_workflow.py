@@ -4,9 +4,10 @@ import threading
 
 import pytest
 
-from backoffice import workflow
+from backoffice.workflow import transitions, states
 from backoffice.roles import ROLES
-from backoffice.workflow import TRANSITIONS, WorkflowError, perform
+from backoffice.workflow.states import WorkflowError
+from backoffice.workflow.transitions import TRANSITIONS, perform
 from models import (Application, ApplicationRefusalGround, AuditEvent, Person, RefusalGround,
                     RegisteredSpecialty, Registration, database)
 
@@ -27,29 +28,29 @@ def test_table_is_consistent():
     """Every transition names known states, types and roles; each (name, type) is declared once."""
     seen = set()
     for t in TRANSITIONS:
-        assert t.target in workflow.STATES
-        assert set(t.sources) <= set(workflow.STATES)
-        assert set(t.types) <= set(workflow.BUSINESS_TYPES)
+        assert t.target in states.STATES
+        assert set(t.sources) <= set(states.STATES)
+        assert set(t.types) <= set(states.BUSINESS_TYPES)
         assert set(t.roles) <= set(ROLES)
         for bt in t.types:
             assert (t.name, bt) not in seen
             seen.add((t.name, bt))
     # every business type can reach a final state from draft
-    for bt in workflow.BUSINESS_TYPES:
+    for bt in states.BUSINESS_TYPES:
         reach, frontier = {'draft'}, ['draft']
         while frontier:
             s = frontier.pop()
-            for t in workflow.transitions_for(bt):
+            for t in transitions.transitions_for(bt):
                 if s in t.sources and t.target not in reach:
                     reach.add(t.target)
                     frontier.append(t.target)
-        assert reach & set(workflow.FINAL_STATES) - {'withdrawn'}, bt
+        assert reach & set(states.FINAL_STATES) - {'withdrawn'}, bt
 
 
 @pytest.mark.parametrize('name,btype,source,role', CASES,
                          ids=[f'{n}-{b}-{r}' for n, b, s, r in CASES])
 def test_transition_by_role(users, password_hash, name, btype, source, role):
-    t = workflow.get_transition(name, btype)
+    t = transitions.get_transition(name, btype)
     app = build_application(btype, source, accepted_by=users['acceptor2'] if source == 'accepted' else None)
     actor = actor_for(role, app, users, password_hash)
     before = AuditEvent.select().count()
@@ -71,14 +72,14 @@ def test_transition_by_role(users, password_hash, name, btype, source, role):
 
 @pytest.mark.parametrize('name,btype', sorted({(t.name, bt) for t in TRANSITIONS for bt in t.types}))
 def test_transition_refused_from_wrong_state(users, password_hash, name, btype):
-    t = workflow.get_transition(name, btype)
-    wrong = next(s for s in workflow.STATES if s not in t.sources)
+    t = transitions.get_transition(name, btype)
+    wrong = next(s for s in states.STATES if s not in t.sources)
     app = build_application(btype, wrong)
     actor = actor_for(t.roles[0], app, users, password_hash)
     with pytest.raises(WorkflowError) as err:
         perform(app, name, actor, **_payload(t))
     assert err.value.kind == 'state'
-    assert f'当前状态为“{workflow.STATES[wrong]}”，不能执行“{t.label}”操作' in err.value.messages[0]
+    assert f'当前状态为“{states.STATES[wrong]}”，不能执行“{t.label}”操作' in err.value.messages[0]
 
 
 def test_unknown_transition_for_type(users):
@@ -94,7 +95,7 @@ def test_addition_skips_the_enterprise(users, password_hash):
     applicant = actor_for('applicant', app, users, password_hash)
     assert perform(app, 'submit', applicant).state == 'reported'
     enterprise_user = actor_for('enterprise', app, users, password_hash)
-    assert workflow.available(Application.get_by_id(app.id), enterprise_user) == []
+    assert transitions.available(Application.get_by_id(app.id), enterprise_user) == []
 
 
 def test_other_persons_application_is_refused(users, password_hash):

@@ -2,8 +2,9 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice import access, rules, workflow
-from backoffice import applications as svc
+from backoffice import access
+from backoffice.workflow import rules, transitions, states
+from backoffice.intake import applications as svc
 from backoffice.auth import roles_required
 from backoffice.roles import ENTERPRISE
 from models import MATERIAL_KINDS, Application, Enterprise
@@ -23,8 +24,8 @@ def _own(app_id):
 def home():
     ent = Enterprise.get_by_id(current_user.enterprise_id)
     return render_template('enterprise/home.html', ent=ent, inbox=list(svc.enterprise_inbox(ent)),
-                           history=list(svc.enterprise_history(ent)), types=workflow.BUSINESS_TYPES,
-                           states=workflow.STATES)
+                           history=list(svc.enterprise_history(ent)), types=states.BUSINESS_TYPES,
+                           states=states.STATES)
 
 
 @bp.route('/application/<int:app_id>')
@@ -33,8 +34,8 @@ def application(app_id):
     app = _own(app_id)
     return render_template('enterprise/application.html', app=app, person=app.person,
                            specialties=rules.chosen_specialties(app), materials=svc.materials_of(app),
-                           kinds=MATERIAL_KINDS, actions=workflow.available(app, current_user),
-                           timeline=svc.timeline(app), types=workflow.BUSINESS_TYPES, states=workflow.STATES,
+                           kinds=MATERIAL_KINDS, actions=transitions.available(app, current_user),
+                           timeline=svc.timeline(app), types=states.BUSINESS_TYPES, states=states.STATES,
                            reasons=[r.reason.text for r in app.cancel_reasons])
 
 
@@ -44,14 +45,14 @@ def act(app_id):
     app = _own(app_id)
     name = request.form.get('transition', '')
     try:
-        done = workflow.perform(app, name, current_user, comment=request.form.get('comment', ''))
-    except workflow.WorkflowError as exc:
+        done = transitions.perform(app, name, current_user, comment=request.form.get('comment', ''))
+    except states.WorkflowError as exc:
         if exc.kind == 'permission':
             abort(403)
         for message in exc.messages:
             flash(message, 'error')
         return redirect(url_for('company.application', app_id=app.id))
-    flash(f'已{workflow.ACTION_LABELS.get(name, name)}：{done.number}（{workflow.STATES[done.state]}）', 'success')
+    flash(f'已{transitions.ACTION_LABELS.get(name, name)}：{done.number}（{states.STATES[done.state]}）', 'success')
     return redirect(url_for('company.home'))
 
 

@@ -4,7 +4,8 @@ import os
 from flask import Blueprint, abort, current_app, request, send_file
 from flask_login import current_user, login_required
 
-from backoffice import access, documents
+from backoffice import access
+from backoffice.issuing import documents
 
 from .guard import fetch_or_abort
 from models import Application, Certificate, DownloadLog, Material

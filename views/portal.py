@@ -5,8 +5,10 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    url_for)
 from flask_login import current_user, login_user
 
-from backoffice import applications as svc
-from backoffice import access, identity, photo, rules, sms, uploads, workflow
+from backoffice.intake import applications as svc
+from backoffice import access
+from backoffice.intake import identity, photo, sms, uploads
+from backoffice.workflow import rules, transitions, states
 from backoffice.auth import hash_password, password_problem, roles_required
 from backoffice.roles import APPLICANT
 from models import (EDUCATIONS, MATERIAL_KINDS, Application, CancellationReason, Person, Qualification, SmsMessage,
@@ -91,7 +93,7 @@ def sms_outbox():
 @applicant_only
 def home():
     person = Person.get_by_id(current_user.person_id)
-    return render_template('portal/home.html', person=person, types=workflow.BUSINESS_TYPES,
+    return render_template('portal/home.html', person=person, types=states.BUSINESS_TYPES,
                            reg=rules.active_registration(person), open_apps=list(svc.open_applications(person)),
                            quals=svc.qualifications_of(person))
 
@@ -99,7 +101,7 @@ def home():
 @bp.route('/apply/<business_type>', methods=['GET', 'POST'])
 @applicant_only
 def notice(business_type):
-    if business_type not in workflow.BUSINESS_TYPES:
+    if business_type not in states.BUSINESS_TYPES:
         abort(404)
     text, materials = svc.NOTICES[business_type]
     error = None
@@ -114,7 +116,7 @@ def notice(business_type):
                 error = '；'.join(exc.errors.values())
             else:
                 return redirect(url_for('portal.edit', app_id=app.id))
-    return render_template('portal/notice.html', business_type=business_type, label=workflow.BUSINESS_TYPES[business_type],
+    return render_template('portal/notice.html', business_type=business_type, label=states.BUSINESS_TYPES[business_type],
                            text=text, materials=materials, error=error)
 
 
@@ -129,12 +131,12 @@ def _form_context(app, errors=None):
         'info_change': ('photo', 'id_front', 'id_back', 'change_proof'),
         'cancellation': (),
     }[app.business_type]
-    return dict(app=app, person=person, errors=errors or {}, label=workflow.BUSINESS_TYPES[app.business_type],
+    return dict(app=app, person=person, errors=errors or {}, label=states.BUSINESS_TYPES[app.business_type],
                 allowed=svc.allowed_specialties(app), chosen={s.id for s in rules.chosen_specialties(app)},
                 reasons=list(CancellationReason.select().order_by(CancellationReason.sort)),
                 picked={r.reason_id for r in app.cancel_reasons}, educations=EDUCATIONS,
                 commitment=svc.commitment_text(app), materials=svc.materials_of(app), kinds=kinds,
-                kind_labels=MATERIAL_KINDS, editable=app.state in svc.EDITABLE, states=workflow.STATES,
+                kind_labels=MATERIAL_KINDS, editable=app.state in svc.EDITABLE, states=states.STATES,
                 needs_enterprise=app.business_type in svc.NEEDS_ENTERPRISE,
                 needs_specialties=app.business_type in svc.NEEDS_SPECIALTIES,
                 needs_commitment=app.business_type in svc.NEEDS_COMMITMENT)
@@ -151,7 +153,7 @@ def edit(app_id):
             svc.save(app, request.form, current_user)
         except svc.FormErrors as exc:
             errors.update(exc.errors)
-        except workflow.WorkflowError:
+        except states.WorkflowError:
             abort(403)
         if action == 'upload' and not errors:
             file = request.files.get('file')
@@ -166,7 +168,7 @@ def edit(app_id):
                 svc.submit(Application.get_by_id(app.id), current_user, request.form.get('code', ''))
             except svc.FormErrors as exc:
                 errors.update(exc.errors)
-            except workflow.WorkflowError as exc:
+            except states.WorkflowError as exc:
                 if exc.kind == 'permission':
                     abort(403)
                 errors['rules'] = exc.messages
@@ -218,9 +220,9 @@ def submitted(app_id):
 def abandon(app_id):
     app = _own(app_id)
     try:
-        workflow.perform(app, 'abandon', current_user)
+        transitions.perform(app, 'abandon', current_user)
         flash('申请已放弃', 'info')
-    except workflow.WorkflowError as exc:
+    except states.WorkflowError as exc:
         flash(str(exc), 'error')
     return redirect(url_for('portal.progress'))
 
@@ -237,7 +239,7 @@ def progress():
             cert = (Certificate.select().where((Certificate.registration == app.registration_id)
                                                & (Certificate.state == 'valid')).first())
         rows.append((app, svc.timeline(app), svc.waiting_for(app), cert))
-    return render_template('portal/progress.html', rows=rows, types=workflow.BUSINESS_TYPES, states=workflow.STATES)
+    return render_template('portal/progress.html', rows=rows, types=states.BUSINESS_TYPES, states=states.STATES)
 
 
 # --- photo tool -----------------------------------------------------------------

@@ -3,7 +3,8 @@ from io import BytesIO
 
 from flask import Blueprint, abort, render_template, request, send_file
 
-from backoffice import certificates, documents, notices, public_query
+from backoffice.issuing import certificates, documents, notices
+from backoffice.desks import public_query
 from models import Certificate, Notice
 
 bp = Blueprint('public', __name__)

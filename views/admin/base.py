@@ -38,7 +38,7 @@ class StaffIndexView(RoleMixin, AdminIndexView):
 
     @expose('/')
     def index(self):
-        from backoffice.dashboard import home_counts
+        from backoffice.desks.dashboard import home_counts
         return self.render(self._template, counts=home_counts(current_user), role_label=ROLES.get(
             current_user.role, ''))
 

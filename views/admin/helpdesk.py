@@ -3,7 +3,7 @@ from flask import abort, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
-from backoffice import helpdesk
+from backoffice.desks import helpdesk
 from backoffice.roles import ADMIN, HELPDESK, SUPERVISOR
 from models import Person
 

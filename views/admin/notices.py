@@ -4,7 +4,8 @@ from flask import abort, flash, redirect, request, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from backoffice import documents, notices, workflow
+from backoffice.issuing import documents, notices
+from backoffice.workflow import states
 from backoffice.validators import form_date
 from backoffice.roles import ADMIN, REVIEWER
 
@@ -41,7 +42,7 @@ class AnnouncementView(NoticeView):
                 else:
                     flash(f'已生成公告草稿，共 {notice.items.count()} 条，请预览后发布', 'success')
                     return redirect(self.get_url('.details_view', id=notice.id))
-        return self.render('admin/notice_build.html', rows=rows, errors=errors, types=workflow.BUSINESS_TYPES,
+        return self.render('admin/notice_build.html', rows=rows, errors=errors, types=states.BUSINESS_TYPES,
                            date_from=request.values.get('date_from', ''), date_to=request.values.get('date_to', ''))
 
     @expose('/details/')

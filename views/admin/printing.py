@@ -3,7 +3,7 @@ from flask import flash, redirect, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
-from backoffice import printing
+from backoffice.issuing import printing
 from backoffice.validators import form_date
 from backoffice.roles import ADMIN, PROVINCIAL, SUPERVISOR
 from models import Job, PrintLog, Province, Registration

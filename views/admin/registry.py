@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms import validators as wv
 
-from backoffice import rules, workflow
+from backoffice.workflow import rules, transitions, states
 from backoffice.auth import hash_password, password_problem
 from backoffice.roles import (ACCEPTOR, ADMIN, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
 from backoffice.validators import (ValidationError, age_on, id_number_facts, mask_id_number, normalize_id_number,
@@ -176,11 +176,11 @@ class ApplicationView(SecureModelView):
     column_labels = {'number': '申请编号'}
     column_searchable_list = ('number',)
     column_filters = (
-        pf.FilterEqual(Application.state, '状态', options=list(workflow.STATES.items())),
-        pf.FilterEqual(Application.business_type, '业务类型', options=list(workflow.BUSINESS_TYPES.items())),
+        pf.FilterEqual(Application.state, '状态', options=list(states.STATES.items())),
+        pf.FilterEqual(Application.business_type, '业务类型', options=list(states.BUSINESS_TYPES.items())),
         'submitted_at', 'accepted_at', 'deadline')
-    column_formatters = {'state': _choice_formatter(workflow.STATES),
-                         'business_type': _choice_formatter(workflow.BUSINESS_TYPES)}
+    column_formatters = {'state': _choice_formatter(states.STATES),
+                         'business_type': _choice_formatter(states.BUSINESS_TYPES)}
     column_default_sort = ('id', True)
     details_template = 'admin/application_details.html'
 
@@ -194,14 +194,14 @@ class ApplicationView(SecureModelView):
         quals = [(q, q.holder_name == app.person.name, q.holder_id_number == app.person.id_number)
                  for q in rules.person_qualifications(app.person)]
         return self.render(self.details_template, model=app, events=events,
-                           actions=workflow.available(app, current_user),
-                           checks=workflow.rule_report(app, current_user), quals=quals,
+                           actions=transitions.available(app, current_user),
+                           checks=transitions.rule_report(app, current_user), quals=quals,
                            age=age_on(app.person.birth_date, datetime.date.today()),
                            specialties=[a.specialty for a in app.specialties],
                            materials=list(app.materials), grounds=list(RefusalGround.select()),
                            refusal_grounds=[g.ground for g in app.refusal_grounds],
-                           states=workflow.STATES, types=workflow.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
-                           action_labels=workflow.ACTION_LABELS, role_labels=ROLES,
+                           states=states.STATES, types=states.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
+                           action_labels=transitions.ACTION_LABELS, role_labels=ROLES,
                            return_url=self.get_url('.index_view'), mask=mask_id_number)
 
     @expose('/transition/', methods=('POST',))
@@ -212,19 +212,19 @@ class ApplicationView(SecureModelView):
         nxt = request.form.get('next', '')
         back = nxt if nxt.startswith('/') and not nxt.startswith('//') else self.get_url('.details_view', id=app_id)
         try:
-            app = workflow.perform(int(app_id), name, current_user, comment=request.form.get('comment', ''),
+            app = transitions.perform(int(app_id), name, current_user, comment=request.form.get('comment', ''),
                                    grounds=request.form.getlist('grounds'))
         except ValueError:
             flash('申请编号无效', 'error')
             return redirect(self.get_url('.index_view'))
-        except workflow.WorkflowError as exc:
+        except states.WorkflowError as exc:
             if exc.kind == 'permission':
                 from flask import abort
                 abort(403)
             for message in exc.messages:
                 flash(message, 'error')
             return redirect(back)
-        flash(f'操作成功：申请 {app.number} 当前状态为“{workflow.STATES[app.state]}”', 'success')
+        flash(f'操作成功：申请 {app.number} 当前状态为“{states.STATES[app.state]}”', 'success')
         return redirect(back)
 
 
@@ -260,9 +260,9 @@ class AuditEventView(SecureModelView):
     column_filters = ('object_type', 'action', 'created_at')
     column_default_sort = ('id', True)
     column_formatters = {'actor_role': _choice_formatter(ROLES),
-                         'action': _choice_formatter(dict(workflow.ACTION_LABELS, create='新增', update='修改')),
-                         'from_state': _choice_formatter(workflow.STATES),
-                         'to_state': _choice_formatter(workflow.STATES)}
+                         'action': _choice_formatter(dict(transitions.ACTION_LABELS, create='新增', update='修改')),
+                         'from_state': _choice_formatter(states.STATES),
+                         'to_state': _choice_formatter(states.STATES)}
     simple_list_pager = True
 
 

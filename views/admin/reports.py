@@ -6,9 +6,9 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, reques
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
-from backoffice import jobs
+from backoffice.background import jobs
 from backoffice.roles import ACCEPTOR, ADMIN, PROVINCIAL, SUPERVISOR
-from backoffice.workflow import BUSINESS_TYPES
+from backoffice.workflow.states import BUSINESS_TYPES
 from models import Job, Province, Specialty
 from reports import charts, exports, filters, stats
 
@@ -103,7 +103,7 @@ class ImportView(RoleMixin, BaseView):
 
     @expose('/', methods=('GET', 'POST'))
     def index(self):
-        from backoffice.imports import KINDS
+        from backoffice.background.imports import KINDS
         error = None
         if request.method == 'POST':
             kind = request.form.get('kind')

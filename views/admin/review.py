@@ -9,7 +9,7 @@ from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup
 
-from backoffice import workflow
+from backoffice.workflow import transitions, states
 from backoffice.roles import ACCEPTOR, REVIEWER
 from models import (Application, ApplicationSpecialty, Enterprise, Province, RefusalGround, Specialty)
 
@@ -67,7 +67,7 @@ class QueueView(ApplicationView):
     column_formatters = dict(ApplicationView.column_formatters, deadline=_deadline)
     column_filters = (
         _SubqueryFilter('业务类型', lambda v: Application.business_type == v,
-                        options=list(workflow.BUSINESS_TYPES.items())),
+                        options=list(states.BUSINESS_TYPES.items())),
         _SubqueryFilter('省份', _by_province, options=lambda: [(p.id, p.name) for p in Province.select()]),
         _SubqueryFilter('专业', _by_specialty, options=lambda: [(s.id, s.name) for s in Specialty.select()]),
         _ContainsFilter('聘用企业', _by_enterprise),
@@ -83,12 +83,12 @@ class QueueView(ApplicationView):
         done, skipped = [], []
         for raw in ids:
             try:
-                app = workflow.perform(int(raw), name, current_user, **data)
+                app = transitions.perform(int(raw), name, current_user, **data)
                 done.append(app.number)
-            except (ValueError, workflow.WorkflowError) as exc:
+            except (ValueError, states.WorkflowError) as exc:
                 row = Application.get_or_none(Application.id == raw) if str(raw).isdigit() else None
                 skipped.append(f'{row.number if row else raw}：{exc}')
-        t = workflow.get_transition(name, 'initial')
+        t = transitions.get_transition(name, 'initial')
         if done:
             flash(f'已{t.label} {len(done)} 件：{"、".join(done)}', 'success')
         if skipped:
@@ -134,4 +134,4 @@ class ReviewQueueView(QueueView):
                 return redirect(self.get_url('.index_view'))
         return self.render('admin/batch_refuse.html', rows=rows, ids=','.join(ids),
                            grounds=list(RefusalGround.select().order_by(RefusalGround.sort)),
-                           types=workflow.BUSINESS_TYPES)
+                           types=states.BUSINESS_TYPES)

@@ -8,9 +8,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from models import (Application, Certificate, Material, Person, RegisteredSpecialty, Registration, Specialty,
                     database)
 
-from . import numbering
-from .rules import add_years
-from .validators import mask_id_number
+from backoffice.workflow import numbering
+from backoffice.workflow.calendar import add_years
+from backoffice.validators import mask_id_number
 
 USE_DAYS = 180
 AUTHORITY = '中华人民共和国住房和城乡建设部'

@@ -1,8 +1,8 @@
 """照片处理工具: check and fix a 一寸白底免冠照, and check a signature image (domain §9).
 
-    python -m backoffice.photo check FILE
-    python -m backoffice.photo fix FILE [OUT]
-    python -m backoffice.photo signature FILE
+    python -m backoffice.intake.photo check FILE
+    python -m backoffice.intake.photo fix FILE [OUT]
+    python -m backoffice.intake.photo signature FILE
 
 Images are read from their content (never the file name) with Pillow, guarded against
 decompression bombs; faces are found with OpenCV's frontal-face Haar cascade, which ships in

@@ -6,10 +6,12 @@ from flask import current_app, has_app_context
 from models import (Application, ApplicationRefusalGround, ApplicationSpecialty, Person,
                     Qualification, RegisteredSpecialty, Registration, Specialty)
 
-from . import certificates, numbering
-from .calendar import add_working_days
-from .rules import add_years, chosen_specialties
-from .validators import ValidationError, id_number_facts, validate_id_number
+from backoffice.issuing import certificates
+from backoffice.workflow import numbering
+from backoffice.workflow.calendar import add_working_days, add_years
+from backoffice.workflow.rules import chosen_specialties
+from backoffice.workflow.states import WorkflowError
+from backoffice.validators import ValidationError, id_number_facts, validate_id_number
 
 VALIDITY_YEARS = 3
 
@@ -67,11 +69,9 @@ def apply_info_change(ctx):
         try:
             number = validate_id_number(app.new_id_number)
         except ValidationError as exc:
-            from .workflow import WorkflowError
             raise WorkflowError(exc.message)
         clash = Person.get_or_none((Person.id_number == number) & (Person.id != person.id))
         if clash is not None:
-            from .workflow import WorkflowError
             raise WorkflowError('新身份证号码已被其他人员使用，请核实')
         person.id_number = number
         person.birth_date, person.gender = id_number_facts(number)

@@ -13,8 +13,8 @@ import re
 
 from models import ExternalRegistration, Person, Qualification, Specialty, database
 
-from .db import bulk_insert
-from .validators import ValidationError, validate_id_number, validate_uscc
+from backoffice.db import bulk_insert
+from backoffice.validators import ValidationError, validate_id_number, validate_uscc
 
 CHUNK = 2000
 

@@ -62,7 +62,7 @@ def export_command(name, fmt, out, province, date_from, date_to, business_type, 
 @click.argument('path', type=click.Path(exists=True, dir_okay=False))
 @click.option('--report', default='', help='被拒绝行的报告文件（CSV）')
 def import_command(kind, path, report):
-    from backoffice import imports
+    from backoffice.background import imports
     from models import database
     with database.connection_context():
         with click.progressbar(length=_count_lines(path), label='导入') as bar:

@@ -5,8 +5,8 @@ import peewee as pw
 
 from models import Application, Registration
 
-from .roles import ACCEPTOR, PROVINCIAL, REVIEWER
-from .workflow import STATES
+from backoffice.roles import ACCEPTOR, PROVINCIAL, REVIEWER
+from backoffice.workflow.states import STATES
 
 
 def home_counts(user):

@@ -6,9 +6,10 @@ import re
 from models import (Application, ApplicationRefusalGround, LookupLog, Person, RefusalGround, RegisteredSpecialty,
                     Registration, Specialty)
 
-from . import applications, rules, workflow
-from .calendar import working_days_between
-from .validators import ValidationError, mask_id_number, mask_mobile, validate_id_number
+from backoffice.intake import applications
+from backoffice.workflow import rules, states
+from backoffice.workflow.calendar import working_days_between
+from backoffice.validators import ValidationError, mask_id_number, mask_mobile, validate_id_number
 
 ID_LIKE = re.compile(r'^\d{17}[\dXx]$')
 REG_LIKE = re.compile(r'^[\u4e00-\u9fff]1\d{11}(\(\d{2}\))?$')
@@ -70,8 +71,8 @@ def person_summary(person, today=None):
     for app in Application.select().where(Application.person == person).order_by(Application.id.desc()):
         holder, waiting, deadline = applications.waiting_for(app)
         left = working_days_between(today, deadline) if deadline and app.state == 'accepted' else None
-        apps.append({'app': app, 'type': workflow.BUSINESS_TYPES[app.business_type],
-                     'state': workflow.STATES[app.state], 'holder': holder, 'waiting': waiting,
+        apps.append({'app': app, 'type': states.BUSINESS_TYPES[app.business_type],
+                     'state': states.STATES[app.state], 'holder': holder, 'waiting': waiting,
                      'deadline': deadline, 'working_days_left': left, 'timeline': applications.timeline(app)})
     return {
         'person': person, 'id_number': mask_id_number(person.id_number), 'mobile': mask_mobile(person.mobile),
@@ -123,7 +124,7 @@ def standard_answers(person, reg, specs, apps, today):
             answers.append(f'{name}专业已于 {until} 到期未延续，请申请重新注册。')
         elif left <= 90:
             answers.append(f'{name}专业将于 {until} 到期（剩 {left} 天），请在到期30日前申请延续注册。')
-    if reg is None and not any(a['app'].state not in workflow.FINAL_STATES for a in apps):
+    if reg is None and not any(a['app'].state not in states.FINAL_STATES for a in apps):
         answers.append('目前没有有效注册，也没有正在办理的业务：可申请初始注册（曾注销的申请重新注册）。')
     if not answers:
         answers.append('注册有效，没有正在办理的业务。')

@@ -4,9 +4,9 @@ import zipfile
 
 from models import Certificate, PrintLog, Province, Registration, database, now
 
-from . import jobs
-from .documents import write_print_batch
-from .roles import ADMIN, PROVINCIAL
+from backoffice.background import jobs
+from backoffice.issuing.documents import write_print_batch
+from backoffice.roles import ADMIN, PROVINCIAL
 
 PART_SIZE = 500          # pages per PDF file: ReportLab holds a document in memory until save()
 

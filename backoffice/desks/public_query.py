@@ -3,7 +3,7 @@ import datetime
 
 from models import Enterprise, Person, RegisteredSpecialty, Registration, Specialty
 
-from .validators import (ValidationError, mask_id_number, normalize_id_number, validate_id_number,
+from backoffice.validators import (ValidationError, mask_id_number, normalize_id_number, validate_id_number,
                          validate_registration_number)
 
 MAX_RESULTS = 50

@@ -6,7 +6,7 @@ from flask import current_app
 
 from models import MATERIAL_KINDS, Material, database, now
 
-from . import photo
+from backoffice.intake import photo
 
 MAX_BYTES = 10 * 1024 * 1024
 SINGLE_KINDS = ('photo', 'signature', 'id_front', 'id_back', 'contract', 'continuing_education', 'change_proof',

@@ -1,4 +1,4 @@
-"""Working-day arithmetic for statutory deadlines."""
+"""Calendar arithmetic for statutory periods: working days and whole years."""
 import datetime
 
 
@@ -26,3 +26,10 @@ def working_days_between(start, end, holidays=()):
         if day.weekday() < 5 and day not in holidays:
             count += 1
     return count
+
+
+def add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:                     # 29 February
+        return day.replace(year=day.year + years, day=28)

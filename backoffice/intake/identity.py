@@ -11,8 +11,8 @@ or a bank-card / carrier three-element check before the account is opened.
 """
 from models import Person, Qualification
 
-from . import sms
-from .validators import ValidationError, validate_id_number, validate_mobile
+from backoffice.intake import sms
+from backoffice.validators import ValidationError, validate_id_number, validate_mobile
 
 
 class IdentityError(Exception):

@@ -1,5 +1,5 @@
 """The applicant's and the enterprise's side of an application: drafts, choices, submission,
-progress. Every state change still goes through workflow.perform()."""
+progress. Every state change still goes through transitions.perform()."""
 import datetime
 import io
 
@@ -9,10 +9,11 @@ from models import (Application, ApplicationCancelReason, ApplicationSpecialty, 
                     Enterprise, Material, Person, Qualification, RegisteredSpecialty, Registration, Specialty,
                     database)
 
-from . import numbering, sms, uploads, workflow
-from .roles import APPLICANT, ENTERPRISE
-from .rules import active_registration, person_qualifications
-from .validators import ValidationError, form_date, validate_uscc
+from backoffice.workflow import numbering, transitions, states
+from backoffice.intake import sms, uploads
+from backoffice.roles import APPLICANT, ENTERPRISE
+from backoffice.workflow.rules import active_registration, person_qualifications
+from backoffice.validators import ValidationError, form_date, validate_uscc
 
 EDITABLE = ('draft', 'returned', 'correction')
 NEEDS_ENTERPRISE = ('initial', 'renewal', 'reregister')
@@ -105,12 +106,12 @@ def commitment_text(app):
 
 def open_applications(person):
     return Application.select().where((Application.person == person)
-                                      & Application.state.not_in(workflow.FINAL_STATES))
+                                      & Application.state.not_in(states.FINAL_STATES))
 
 
 def start(person, business_type):
     """The applicant's current editable application of this type, or a new draft."""
-    if business_type not in workflow.BUSINESS_TYPES:
+    if business_type not in states.BUSINESS_TYPES:
         raise FormErrors({'business_type': '业务类型无效'})
     existing = (Application.select().where((Application.person == person)
                                            & (Application.business_type == business_type)
@@ -136,7 +137,7 @@ def save(app, data, actor):
     """Save what the applicant typed. Valid parts are kept even when other parts are wrong."""
     _require_owner(app, actor)
     if app.state not in EDITABLE:
-        raise FormErrors({'form': f'申请当前状态为“{workflow.STATES[app.state]}”，不能修改'})
+        raise FormErrors({'form': f'申请当前状态为“{states.STATES[app.state]}”，不能修改'})
     errors = {}
     with database.atomic():
         person = Person.get_by_id(app.person_id)
@@ -211,7 +212,7 @@ def save(app, data, actor):
             app.new_name = (data.get('new_name') or '').strip()[:50]
             new_id = (data.get('new_id_number') or '').strip().upper()
             if new_id:
-                from .validators import validate_id_number
+                from backoffice.validators import validate_id_number
                 try:
                     new_id = validate_id_number(new_id)
                 except ValidationError as exc:
@@ -230,7 +231,7 @@ def save(app, data, actor):
 def upload(app, kind, filename, data, actor):
     _require_owner(app, actor)
     if app.state not in EDITABLE:
-        raise uploads.UploadError(f'申请当前状态为“{workflow.STATES[app.state]}”，不能上传材料', kind)
+        raise uploads.UploadError(f'申请当前状态为“{states.STATES[app.state]}”，不能上传材料', kind)
     return uploads.save_material(app, kind, filename, data)
 
 
@@ -238,7 +239,7 @@ def submit(app, actor, code):
     """SMS code, the signed commitment kept as a PDF, then the workflow's submit (or resubmit)."""
     _require_owner(app, actor)
     name = 'resubmit' if app.state == 'correction' else 'submit'
-    workflow.check(app, actor, name)                      # every rule, before the code is used up
+    transitions.check(app, actor, name)                      # every rule, before the code is used up
     try:
         sms.verify_code(actor.mobile or app.person.mobile, 'submit', code)
     except sms.SmsError as exc:
@@ -246,7 +247,7 @@ def submit(app, actor, code):
     with database.atomic():
         if app.business_type in NEEDS_COMMITMENT:
             uploads.save_material(app, 'commitment', f'个人承诺书-{app.number}.pdf', commitment_pdf(app))
-        return workflow.perform(app, name, actor)
+        return transitions.perform(app, name, actor)
 
 
 def commitment_pdf(app):
@@ -256,7 +257,7 @@ def commitment_pdf(app):
     buf = io.BytesIO()
     c = rl_canvas.Canvas(buf, pagesize=PAGE_SIZE)
     draw_commitment(c, {'title': '个人承诺书', 'number': app.number,
-                        'business_type': workflow.BUSINESS_TYPES[app.business_type],
+                        'business_type': states.BUSINESS_TYPES[app.business_type],
                         'text': commitment_text(app), 'name': app.person.name,
                         'date': datetime.date.today()})
     c.showPage()
@@ -266,7 +267,7 @@ def commitment_pdf(app):
 
 def _require_owner(app, actor):
     if actor is None or actor.role != APPLICANT or actor.person_id != app.person_id:
-        raise workflow.WorkflowError('只能办理本人的申请', 'permission')
+        raise states.WorkflowError('只能办理本人的申请', 'permission')
 
 
 
@@ -280,19 +281,19 @@ def timeline(app):
     """[(time, who, step, comment)] for every step, oldest first."""
     rows = [(app.created_at, '本人', '创建申请', '')]
     for e in AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id):
-        rows.append((e.created_at, WHO.get(e.actor_role, '注册机构'), workflow.ACTION_LABELS.get(e.action, e.action),
+        rows.append((e.created_at, WHO.get(e.actor_role, '注册机构'), transitions.ACTION_LABELS.get(e.action, e.action),
                      e.comment))
     return rows
 
 
 def waiting_for(app):
     """(who holds it now, what it waits for, deadline) in the applicant's words."""
-    holder = workflow.HOLDER.get(app.state)
+    holder = states.HOLDER.get(app.state)
     text = {
         'draft': '待本人填写并提交', 'returned': '企业已退回，待本人修改后重新提交',
         'correction': '注册机构要求补正，待本人补正后重新提交', 'submitted': '待聘用企业确认上报',
         'reported': '待注册机构受理', 'accepted': '注册机构审查中', 'approved': '已准予注册，待公告',
-    }.get(app.state, workflow.STATES[app.state])
+    }.get(app.state, states.STATES[app.state])
     return holder, text, app.deadline
 
 

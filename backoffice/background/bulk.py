@@ -1,7 +1,7 @@
-"""Background jobs for large exports and imports (see backoffice.jobs)."""
+"""Background jobs for large exports and imports (see backoffice.background.jobs)."""
 import os
 
-from . import imports, jobs
+from backoffice.background import imports, jobs
 
 
 @jobs.handler('export')

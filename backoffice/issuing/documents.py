@@ -7,10 +7,10 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from print_templates import announcement, certificate, print_sheet, refusal_notice
 
-from . import certificates
-from .rules import chosen_specialties
-from .validators import mask_id_number
-from .workflow import BUSINESS_TYPES
+from backoffice.issuing import certificates
+from backoffice.workflow.rules import chosen_specialties
+from backoffice.validators import mask_id_number
+from backoffice.workflow.states import BUSINESS_TYPES
 
 
 def _render(pagesize, pages, title):
@@ -52,7 +52,7 @@ def refusal_notice_pdf(app):
 
 
 def announcement_pdf(notice):
-    from .notices import items_for_display
+    from backoffice.issuing.notices import items_for_display
     rows = items_for_display(notice)
     per = announcement.ROWS_PER_PAGE
     chunks = [rows[i:i + per] for i in range(0, len(rows), per)] or [[]]

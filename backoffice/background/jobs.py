@@ -1,8 +1,9 @@
 """Background jobs on huey: SQLite storage by default (instance/jobs.db), Redis when HUEY_REDIS_URL
 is set. Each job has a Job row whose progress the browser polls.
 
-Run the consumer with:  .venv/bin/huey_consumer backoffice.jobs.huey -w 2 -k thread
-(`python3 run.py` starts one beside the web server.) Tests run huey in immediate mode.
+The consumer process starts from backoffice.background.consumer, which builds the app once
+and binds it here (`python3 run.py` starts one beside the web server). Tests run huey in
+immediate mode, inside the caller's app context.
 """
 import contextlib
 import datetime
@@ -15,7 +16,7 @@ from huey import RedisHuey, SqliteHuey
 
 from models import Job, database, now
 
-from .config import INSTANCE_DIR
+from backoffice.config import INSTANCE_DIR
 
 
 def _make_huey():
@@ -39,16 +40,20 @@ def handler(kind):
     return register
 
 
+def bind_app(app):
+    """The consumer process's one app (see backoffice.background.consumer)."""
+    global _consumer_app
+    _consumer_app = app
+
+
 @contextlib.contextmanager
 def _context():
-    """An app context: the caller's, or (in the consumer process) one app made once."""
-    global _consumer_app
+    """An app context: the caller's, or the one app bound for the consumer process."""
     if has_app_context():
         yield
         return
     if _consumer_app is None:
-        from . import create_app
-        _consumer_app = create_app()
+        raise RuntimeError('no app bound: start the consumer from backoffice.background.consumer')
     with _consumer_app.app_context():
         with database.connection_context():
             yield

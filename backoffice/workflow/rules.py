@@ -5,19 +5,14 @@ from models import (Application, ApplicationSpecialty, ExternalRegistration, Mat
                     Qualification, RegisteredSpecialty, Registration, RefusalGround, Specialty)
 from models import MATERIAL_KINDS
 
-from .validators import ValidationError, age_on, validate_id_number
+from backoffice.validators import ValidationError, age_on, validate_id_number
+from backoffice.workflow.calendar import add_years
+from backoffice.workflow.states import BUSINESS_TYPES, STATES
 
 MAX_AGE = 65
 RENEWAL_MIN_DAYS = 30
 QUALIFICATION_WINDOW_YEARS = 3
 OPEN_STATES = ('draft', 'submitted', 'returned', 'reported', 'correction', 'accepted', 'approved')
-
-
-def add_years(day, years):
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:                     # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 # --- helpers -------------------------------------------------------------
@@ -171,7 +166,6 @@ def no_other_open_application(ctx):
         & (Application.state.in_(OPEN_STATES)) & (Application.state != 'draft')
         & (Application.business_type != 'info_change')).first())
     if other is not None:
-        from .workflow import BUSINESS_TYPES, STATES
         return (f'您有正在办理的{BUSINESS_TYPES[other.business_type]}申请（{other.number}，'
                 f'{STATES[other.state]}），办结后才能提交新的申请')
 

@@ -5,8 +5,8 @@ import peewee as pw
 
 from models import Application, Enterprise, Notice, NoticeItem, Person, Registration, database, now
 
-from . import numbering, workflow
-from .validators import mask_id_number
+from backoffice.workflow import numbering, transitions, states
+from backoffice.validators import mask_id_number
 
 
 class NoticeError(Exception):
@@ -24,7 +24,7 @@ def announceable():
 
 def create_draft(actor, ids=None, date_from=None, date_to=None, title=None):
     """A draft announcement of the chosen rows, or of every decision in the date range."""
-    if actor.role not in workflow.get_transition('announce', 'initial').roles:
+    if actor.role not in transitions.get_transition('announce', 'initial').roles:
         raise NoticeError('您无权编制公告')
     if date_from and date_to and date_from > date_to:
         raise NoticeError('开始日期不能晚于结束日期')
@@ -72,9 +72,9 @@ def publish(notice_id, actor, today=None):
         if updated != 1:
             raise NoticeError('该公告刚刚已由他人发布')
         try:
-            workflow.perform_many([i.application_id for i in items], 'announce', actor, comment=f'公告 {number}',
+            transitions.perform_many([i.application_id for i in items], 'announce', actor, comment=f'公告 {number}',
                                   today=today)
-        except workflow.WorkflowError as exc:
+        except states.WorkflowError as exc:
             raise NoticeError(f'公告不能发布：{exc}') from None
         except pw.IntegrityError:
             raise NoticeError('公告不能发布：注册数据发生冲突（可能有人同时办理了同一人员的注册），请刷新后重试') from None
@@ -83,8 +83,8 @@ def publish(notice_id, actor, today=None):
 
 def items_for_display(notice):
     """Rows for the public page and the PDF: masked ID numbers only."""
-    from .workflow import BUSINESS_TYPES
-    from .rules import chosen_specialties
+    from backoffice.workflow.states import BUSINESS_TYPES
+    from backoffice.workflow.rules import chosen_specialties
     rows = []
     query = (NoticeItem.select(NoticeItem, Application, Person, Enterprise)
              .join(Application).join(Person).switch(Application).join(Enterprise, on=(

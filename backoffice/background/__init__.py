@@ -1,0 +1,1 @@
+"""Background work: the job queue and Job progress, bulk exports and imports, CLI commands."""
