@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from models import database
 
 from backoffice import db as dbmod
+from backoffice import limits
 from backoffice.auth import login_manager
 from backoffice.config import BASE_DIR, Config, _secret_key
 
@@ -34,6 +35,7 @@ def create_app(config=None, **overrides):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: 'zh_Hans_CN')
     login_manager.init_app(app)
+    limits.init_app(app)
 
     @app.before_request
     def _db_connect():

@@ -43,6 +43,19 @@ class Config:
     HOLIDAYS = [d for d in os.environ.get('HOLIDAYS', '').split(',') if d]
     SEED_DEMO = os.environ.get('SEED_DEMO', '1') == '1'
     PUBLIC_BASE_URL = os.environ.get('PUBLIC_BASE_URL', 'http://127.0.0.1:5000')
+    # Shared state for every worker and node: job queue, rate limits, caches (unset: embedded default).
+    REDIS_URL = os.environ.get('REDIS_URL') or None
+    # Rate limits (Flask-Limiter notation, ';' between several): see backoffice.limits.
+    RATELIMIT_ENABLED = os.environ.get('RATELIMIT_ENABLED', '1') == '1'
+    RATELIMIT_STORAGE_URI = os.environ.get('RATELIMIT_STORAGE_URI') or None   # default: REDIS_URL or memory
+    RATELIMIT_LOGIN = os.environ.get('RATELIMIT_LOGIN', '10 per minute;50 per hour')
+    RATELIMIT_PUBLIC_SEARCH = os.environ.get('RATELIMIT_PUBLIC_SEARCH', '10 per minute;60 per hour')
+    RATELIMIT_SIGNUP = os.environ.get('RATELIMIT_SIGNUP', '5 per minute;20 per hour')
+    RATELIMIT_SIGNUP_ID = os.environ.get('RATELIMIT_SIGNUP_ID', '5 per hour;10 per day')
+    RATELIMIT_SMS_NUMBER = os.environ.get('RATELIMIT_SMS_NUMBER', '5 per hour')
+    RATELIMIT_SMS_CLIENT = os.environ.get('RATELIMIT_SMS_CLIENT', '20 per hour')
+    RATELIMIT_PHOTO = os.environ.get('RATELIMIT_PHOTO', '10 per minute;100 per hour')
+    RATELIMIT_VERIFY = os.environ.get('RATELIMIT_VERIFY', '120 per minute')
 
 
 class TestConfig(Config):

@@ -17,6 +17,7 @@ os.environ['HUEY_IMMEDIATE'] = '1'
 
 from backoffice import create_app
 from backoffice import db as dbmod
+from backoffice import limits
 from backoffice.config import TestConfig
 from models import (ALL_MODELS, Application, ApplicationCancelReason, ApplicationSpecialty,
                     CancellationReason, Enterprise, Material, Person, Province, Qualification,
@@ -96,6 +97,7 @@ def clean_db(app):
             for model in reversed(ALL_MODELS):
                 model.delete().execute()
         load_reference()
+        limits.reset()          # every test starts with fresh rate-limit counts
         yield
         if not database.is_closed():
             database.close()
