@@ -11,7 +11,7 @@ from models import database
 from backoffice import db as dbmod
 from backoffice import limits
 from backoffice.auth import login_manager
-from backoffice.config import BASE_DIR, Config, _secret_key
+from backoffice.config import BASE_DIR, _secret_key, config_from_env
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -21,13 +21,21 @@ log = logging.getLogger(__name__)
 def create_app(config=None, **overrides):
     app = Flask(__name__, template_folder=os.path.join(BASE_DIR, 'views', 'templates'),
                 static_folder=os.path.join(BASE_DIR, 'views', 'static'), static_url_path='/static')
-    app.config.from_object(config or Config)
+    app.config.from_object(config or config_from_env())
     app.config.update(overrides)
+    from backoffice import logs
+    logs.init_app(app)          # first: JSON log lines, a request id on each, personal data scrubbed
+    if app.config.get('PROXY_COUNT'):       # behind N reverse proxies: trust their X-Forwarded-* headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config['PROXY_COUNT'])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     if not app.config.get('SECRET_KEY'):
         app.config['SECRET_KEY'] = _secret_key()
     for key in ('UPLOAD_DIR', 'OUTPUT_DIR'):
         os.makedirs(app.config[key], exist_ok=True)
 
+    from backoffice.intake import sms
+    sms.init_app(app)           # an unknown or incomplete SMS_GATEWAY stops the start here, not a request
     dbmod.bind(app.config['DATABASE_URL'])
     if app.config.get('AUTO_MIGRATE', True):
         dbmod.migrate()
@@ -36,6 +44,9 @@ def create_app(config=None, **overrides):
     babel.init_app(app, locale_selector=lambda: 'zh_Hans_CN')
     login_manager.init_app(app)
     limits.init_app(app)
+    from backoffice import headers, urls
+    urls.init_app(app)          # before any route: an id above 2^63-1 matches no rule (404)
+    headers.init_app(app)       # security headers on every response
 
     @app.before_request
     def _db_connect():
@@ -56,6 +67,8 @@ def create_app(config=None, **overrides):
     register_views(app)
     from backoffice.background import bulk  # noqa: F401  (registers the background job handlers)
     from backoffice.issuing import printing  # noqa: F401
+    from backoffice.notify import tasks as notify_tasks   # sends the notification outbox after commit
+    notify_tasks.init_app(app)
     from backoffice.background.cli import register_commands
     register_commands(app)
     _register_error_pages(app)

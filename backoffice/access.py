@@ -1,9 +1,16 @@
-"""Who may read which document. Views ask here; they hold no rule of their own."""
+"""Who may read which document. Views ask here; they hold no rule of their own.
+
+The helpdesk (客服) does lookups only: it reads a person's page only when the person came out of
+its own search (backoffice.desks.helpdesk keeps that list in the session), and it gets no document
+at all: no material, no refusal notice, no certificate."""
 from models import Registration
 
 from backoffice.roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, HELPDESK, PROVINCIAL, REVIEWER, SUPERVISOR
 
 REGISTRY_READERS = (ADMIN, ACCEPTOR, REVIEWER, SUPERVISOR)
+# Staff exports mask ID numbers; these roles may ask for an export with whole ID numbers (each one
+# is written to the lookup log that supervisors read).
+FULL_ID_EXPORT_ROLES = (ADMIN, SUPERVISOR)
 
 
 def _is(user, *roles):
@@ -11,7 +18,7 @@ def _is(user, *roles):
 
 
 def can_read_application(user, app):
-    if _is(user, *REGISTRY_READERS, HELPDESK):
+    if _is(user, *REGISTRY_READERS):
         return True
     if _is(user, APPLICANT):
         return user.person_id == app.person_id
@@ -28,6 +35,8 @@ def owns_application(user, app):
 
 
 def can_download_refusal(user, app):
+    if _is(user, HELPDESK):
+        return False                     # lookups only: no documents
     return app.state == 'refused' and can_read_application(user, app)
 
 
@@ -39,6 +48,8 @@ def can_view_material(user, material):
 
 
 def can_download_certificate(user, cert):
+    if _is(user, HELPDESK):
+        return False                     # lookups only: no documents
     if _is(user, *REGISTRY_READERS):
         return True
     if _is(user, APPLICANT):
@@ -46,3 +57,13 @@ def can_download_certificate(user, cert):
     if _is(user, PROVINCIAL):
         return Registration.get_by_id(cert.registration_id).province_id == user.province_id
     return False
+
+
+def can_export_full_id(user):
+    """May this user export whole (unmasked) ID numbers?"""
+    return _is(user, *FULL_ID_EXPORT_ROLES)
+
+
+def can_open_helpdesk_person(user, person_id, found_ids):
+    """The helpdesk person page: only for a person the user's own recent searches returned."""
+    return _is(user, HELPDESK, ADMIN, SUPERVISOR) and person_id in found_ids

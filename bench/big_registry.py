@@ -62,10 +62,11 @@ def build(persons=1_000_000, apps_per_person=3, seed=7, say=print):
     now = datetime.datetime.now().replace(microsecond=0)
     n_ent = max(1000, persons // 100)
     say(f'enterprises: {n_ent}')
-    _load('enterprise', ['uscc', 'name', 'legal_rep', 'province_id', 'city', 'address', 'verified', 'created_at'],
+    _load('enterprise', ['uscc', 'name', 'legal_rep', 'province_id', 'city', 'address', 'verified', 'created_at',
+                         'status', 'status_source'],
           ((uscc_for(j, region_by_code.get(provinces[j % 31].code, '110102')),
             f'{provinces[j % 31].name}第{j + 1}建设工程有限公司', '王强', provinces[j % 31].id, '市区', '建设路',
-            True, now) for j in range(n_ent)))
+            True, now, 'normal', '') for j in range(n_ent)))
     ent_ids = [e for (e,) in database.execute_sql('SELECT id FROM enterprise ORDER BY id').fetchall()]
     ent_prov = dict(database.execute_sql('SELECT id, province_id FROM enterprise').fetchall())
     say(f'persons: {persons}')
@@ -77,10 +78,10 @@ def build(persons=1_000_000, apps_per_person=3, seed=7, say=print):
     say('registrations')
     abbr = {p.id: p.abbr for p in provinces}
     _load('registration', ['person_id', 'enterprise_id', 'province_id', 'number', 'seal_check', 'state',
-                           'registered_on', 'created_at'],
+                           'registered_on', 'created_at', 'end_reason'],
           ((first_person + i, ent_ids[i % n_ent], ent_prov[ent_ids[i % n_ent]],
             f'{abbr[ent_prov[ent_ids[i % n_ent]]]}124{i:09d}',
-            0, 'active', today - datetime.timedelta(days=i % 1000), now)
+            0, 'active', today - datetime.timedelta(days=i % 1000), now, '')
            for i in range(persons) if i % 10 < 6))
     first_reg = database.execute_sql('SELECT MIN(id) FROM registration').fetchone()[0]
     n_reg = database.execute_sql('SELECT COUNT(*) FROM registration').fetchone()[0]

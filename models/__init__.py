@@ -4,12 +4,15 @@ from .reference import CancellationReason, Province, RefusalGround, Specialty
 from .people import EDUCATIONS, GENDERS, Enterprise, Person, Qualification  # noqa: F401
 from .accounts import User
 from .registry import (MATERIAL_KINDS, Application, ApplicationCancelReason,  # noqa: F401
-                       ApplicationRefusalGround, ApplicationSpecialty, Material, RegisteredSpecialty, Registration)
+                       ApplicationRefusalGround, ApplicationSpecialty, Material, RegisteredSpecialty, Registration,
+                       Sanction)
 from .notices import Certificate, Notice, NoticeItem
-from .audit import AuditEvent, LookupLog
+from .audit import AuditChainHead, AuditEvent, LookupLog
 from .external import ExternalRegistration, Sequence
 from .jobs import DownloadLog, Job, PrintLog
 from .sms import SmsCode, SmsMessage
+from .notify import EnterpriseSignup, Notification, NotificationTemplate, NotifyPreference, ReminderSent
+from .api import ApiClient, ApiReadLog, RegistrationChange
 
 # In dependency order (create order).
 ALL_MODELS = [
@@ -19,4 +22,7 @@ ALL_MODELS = [
     Application, ApplicationSpecialty, ApplicationCancelReason, ApplicationRefusalGround, Material,
     Notice, NoticeItem, Certificate, AuditEvent, ExternalRegistration, Sequence,
     Job, PrintLog, DownloadLog, SmsMessage, SmsCode, LookupLog,
+    AuditChainHead, Sanction,
+    NotificationTemplate, Notification, NotifyPreference, ReminderSent, EnterpriseSignup,
+    ApiClient, ApiReadLog, RegistrationChange,
 ]

@@ -17,7 +17,8 @@ class User(BaseModel):
     mobile = pw.CharField(max_length=11, default='')
     active = pw.BooleanField(default=True)
     failed_logins = pw.IntegerField(default=0)
-    locked_until = pw.DateTimeField(null=True)
+    locked_until = pw.DateTimeField(null=True)       # no login attempt before (progressive delay)
+    session_version = pw.IntegerField(default=0)     # bumped to end every session (backoffice.auth)
     last_login_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=now)
 

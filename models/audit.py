@@ -17,10 +17,41 @@ class AuditEvent(BaseModel):
     from_state = pw.CharField(max_length=16, default='')
     to_state = pw.CharField(max_length=16, default='')
     comment = pw.TextField(default='')
+    changes = pw.TextField(default='')          # JSON: [{field, label, old, new}] of a staff edit
     created_at = pw.DateTimeField(default=now, index=True)
+    # Hash chain (backoffice.audit): hash = sha256(canonical content + prev_hash).
+    prev_hash = pw.CharField(max_length=64, default='')
+    hash = pw.CharField(max_length=64, default='')
 
     def __str__(self):
         return f'{self.created_at} {self.action}'
+
+    # Append-only and hash-chained: rows are written only by backoffice.audit.record / record_many.
+    _WRITE_REFUSED = 'AuditEvent rows are written only through backoffice.audit.record()/record_many()'
+
+    def save(self, *args, **kwargs):
+        raise TypeError(self._WRITE_REFUSED)
+
+    @classmethod
+    def insert(cls, *args, **kwargs):
+        raise TypeError(cls._WRITE_REFUSED)
+
+    @classmethod
+    def insert_many(cls, *args, **kwargs):
+        raise TypeError(cls._WRITE_REFUSED)
+
+    @classmethod
+    def update(cls, *args, **kwargs):
+        raise TypeError(cls._WRITE_REFUSED)
+
+
+class AuditChainHead(BaseModel):
+    """The one row (id=1) naming the last audit event of the chain. Appends lock it
+    (SELECT … FOR UPDATE on PostgreSQL), so concurrent writers never fork the chain, and
+    verification compares it with the last row, so deleting rows at the end is caught too."""
+    last_id = pw.IntegerField(default=0)
+    last_hash = pw.CharField(max_length=64, default='')
+    count = pw.BigIntegerField(default=0)
 
 
 class LookupLog(BaseModel):

@@ -19,6 +19,9 @@ class Job(BaseModel):
     created_by = pw.ForeignKeyField(User, on_delete='RESTRICT', backref='+')
     created_at = pw.DateTimeField(default=now, index=True)
     finished_at = pw.DateTimeField(null=True)
+    started_at = pw.DateTimeField(null=True)
+    heartbeat_at = pw.DateTimeField(null=True)             # last sign of life (queued, claimed, progress)
+    retries = pw.IntegerField(default=0)                   # automatic re-queues by the reaper
 
     def __str__(self):
         return self.title

@@ -26,7 +26,8 @@ class Person(BaseModel):
     updated_at = pw.DateTimeField(default=now)
 
     def __str__(self):
-        return f'{self.name}（{self.id_number[:6]}********{self.id_number[-4:]}）'
+        from backoffice.validators import mask_id_number      # the one masking rule (imported late: no cycle)
+        return f'{self.name}（{mask_id_number(self.id_number)}）'
 
 
 class Qualification(BaseModel):
@@ -55,6 +56,10 @@ class Enterprise(BaseModel):
     address = pw.CharField(max_length=200, default='')
     verified = pw.BooleanField(default=False, index=True)     # 实名认证 done
     verified_at = pw.DateTimeField(null=True)
+    # standing: normal / bankrupt / licence_revoked / qualification_revoked (workflow.states)
+    status = pw.CharField(max_length=24, default='normal', index=True)
+    status_date = pw.DateField(null=True)
+    status_source = pw.CharField(max_length=100, default='')   # who reported it: staff, import file …
     created_at = pw.DateTimeField(default=now)
 
     def __str__(self):

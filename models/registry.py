@@ -14,9 +14,11 @@ class Registration(BaseModel):
     province = pw.ForeignKeyField(Province, on_delete='RESTRICT', index=True)
     number = pw.CharField(max_length=13, index=True)           # 注册编号, e.g. 京111050700001
     seal_check = pw.IntegerField(default=0)                    # 印章校验码
-    state = pw.CharField(max_length=12, default='active', index=True)  # active / cancelled
+    state = pw.CharField(max_length=12, default='active', index=True)  # active / lapsed / cancelled
     registered_on = pw.DateField()
     cancelled_on = pw.DateField(null=True)
+    lapsed_on = pw.DateField(null=True)                        # 失效 (Art. 16), by the daily task
+    end_reason = pw.CharField(max_length=20, default='')       # see workflow.states.LAPSE_REASONS
     created_at = pw.DateTimeField(default=now)
 
     class Meta:
@@ -41,7 +43,7 @@ class RegisteredSpecialty(BaseModel):
     specialty = pw.ForeignKeyField(Specialty, on_delete='RESTRICT')
     valid_from = pw.DateField()
     valid_until = pw.DateField(index=True)
-    state = pw.CharField(max_length=12, default='active')      # active / cancelled
+    state = pw.CharField(max_length=12, default='active')      # active / expired / lapsed / cancelled
 
     class Meta:
         indexes = ((('registration', 'specialty'), True),
@@ -62,6 +64,7 @@ class Application(BaseModel):
     province = pw.ForeignKeyField(Province, null=True, backref='+', on_delete='RESTRICT')
     state = pw.CharField(max_length=16, default='draft', index=True)
     version = pw.IntegerField(default=0)                       # bumped by every transition
+    initiated_by = pw.CharField(max_length=12, default='applicant')   # or 'registry' (依法注销, Art. 17)
     contract_start = pw.DateField(null=True)
     contract_end = pw.DateField(null=True)
     commitment_accepted = pw.BooleanField(default=False)
@@ -136,6 +139,7 @@ MATERIAL_KINDS = {
     'contract': '劳动合同',
     'continuing_education': '继续教育证明',
     'change_proof': '公安机关或人事考试部门证明',
+    'contract_end_proof': '解除或终止劳动合同证明',
     'commitment': '个人承诺书',
     'other': '其他材料',
 }
@@ -154,3 +158,15 @@ class Material(BaseModel):
 
     def __str__(self):
         return f'{MATERIAL_KINDS.get(self.kind, self.kind)}：{self.original_name}'
+
+
+class Sanction(BaseModel):
+    """A ban on new applications (Art. 33: 1 year; Art. 34: 3 years), from the decision that set it."""
+    person = pw.ForeignKeyField(Person, backref='sanctions', on_delete='RESTRICT', index=True)
+    kind = pw.CharField(max_length=24)                        # see workflow.states.SANCTIONS
+    starts_on = pw.DateField()
+    ends_on = pw.DateField(index=True)                         # the last day of the ban
+    application = pw.ForeignKeyField(Application, null=True, backref='+', on_delete='RESTRICT')
+    decided_by = pw.ForeignKeyField(User, null=True, backref='+', on_delete='RESTRICT')
+    note = pw.TextField(default='')
+    created_at = pw.DateTimeField(default=now)

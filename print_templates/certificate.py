@@ -72,3 +72,22 @@ def draw_certificate(c, data):
     draw_qr(c, data['qr_text'], 150 * mm, h - 215 * mm, 35 * mm)
     c.setFont(font, 7)
     c.drawCentredString(167.5 * mm, h - 219 * mm, f'证书编号 {data["serial"]}')
+    if data.get('void_mark'):
+        _void_mark(c, font, data['void_mark'])
+
+
+def _void_mark(c, font, text):
+    """A copy kept for the record of a void certificate: a large red mark across the page."""
+    w, h = PAGE_SIZE
+    c.saveState()
+    c.setFillColorRGB(0.8, 0, 0)
+    c.setStrokeColorRGB(0.8, 0, 0)
+    c.translate(w / 2, h / 2)
+    c.rotate(35)
+    c.setLineWidth(4)
+    c.roundRect(-70 * mm, -22 * mm, 140 * mm, 44 * mm, 6 * mm, stroke=1, fill=0)
+    c.setFont(font, 72)
+    c.drawCentredString(0, -10 * mm, '作  废')
+    c.setFont(font, 12)
+    c.drawCentredString(0, -19 * mm, text)
+    c.restoreState()

@@ -13,7 +13,7 @@ from stdnum.cn import ric, uscc
 from backoffice.workflow import transitions, states
 from backoffice.auth import hash_password
 from backoffice.workflow.calendar import add_years
-from models import (Application, Certificate, ApplicationCancelReason, ApplicationSpecialty, AuditEvent,
+from models import (Application, Certificate, ApplicationCancelReason, ApplicationSpecialty,
                     CancellationReason, Enterprise, ExternalRegistration, Person, Province, Qualification,
                     RefusalGround, ApplicationRefusalGround, RegisteredSpecialty, Registration, Sequence,
                     Specialty, User, database)
@@ -40,8 +40,8 @@ DEMO_ACCOUNTS = [
     ('shencha2', 'Shencha@2026', 'reviewer', '审查员赵磊', None),
     ('beijing', 'Sheng@2026', 'provincial', '北京市住建委', '11'),
     ('jiandu', 'Jiandu@2026', 'supervisor', '监督员刘洋', None),
-    ('kefu', 'Kefu@2026', 'helpdesk', '客服陈静', None),
-    ('qiye', 'Qiye@2026', 'enterprise', '企业经办人', None),
+    ('kefu', 'Kefuyuan@2026', 'helpdesk', '客服陈静', None),
+    ('qiye', 'Qiyejingban@2026', 'enterprise', '企业经办人', None),
     ('shenqing', 'Shenqing@2026', 'applicant', None, None),
 ]
 
@@ -268,6 +268,9 @@ def generate(persons=2000, seed=20261124, progress=None):
     counts['applications'] = _generate_applications(plan, person_ids, ents, users, today, rng,
                                                     max(1, persons // 2000), skip={free[0]} if free else set())
     say('申请', counts['applications'], counts['applications'])
+    # registrations loaded in bulk enter the API's change feed as 'registered' (idempotent)
+    from backoffice.workflow import changes
+    counts['feed'] = changes.backfill()
     return dict(counts)
 
 
@@ -280,6 +283,8 @@ def _paths():
         while queue:
             state = queue.popleft()
             for t in transitions.transitions_for(btype):
+                if t.name == 'registry_cancel':        # the registry's own 依法注销 is not an applicant's path
+                    continue
                 if state in t.sources and t.target not in paths:
                     paths[t.target] = paths[state] + [t]
                     queue.append(t.target)
@@ -328,8 +333,8 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                     pool = 'registered' if state == 'announced' else 'free'
                 elif btype == 'reregister':
                     pool = 'registered' if state == 'announced' else 'cancelled'
-                elif btype == 'cancellation':
-                    pool = 'cancelled' if state == 'announced' else 'registered'
+                elif btype == 'cancellation':       # a confirmed 注销 has ended the registration already
+                    pool = 'cancelled' if state in ('announced', 'approved') else 'registered'
                 else:
                     pool = 'registered'
                 id_number = take(pool)
@@ -409,6 +414,6 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
             ApplicationCancelReason.insert_many(chunk).on_conflict_ignore().execute()
         for chunk in _chunks(ground_rows):
             ApplicationRefusalGround.insert_many(chunk).on_conflict_ignore().execute()
-        for chunk in _chunks(event_rows):
-            AuditEvent.insert_many(chunk).execute()
+        from backoffice import audit
+        audit.record_many(event_rows)          # hash-chained, hashes computed in the same pass
     return len(app_rows)

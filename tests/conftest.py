@@ -76,7 +76,7 @@ def app():
     _reset_schema()
     application = create_app(TestConfig, DATABASE_URL=database_url(), AUTO_MIGRATE=False,
                              UPLOAD_DIR=os.path.join(_TMP, 'uploads'), OUTPUT_DIR=os.path.join(_TMP, 'out'),
-                             SECRET_KEY='test-secret', LOGIN_LOCK_MINUTES=15,
+                             SECRET_KEY='test-secret',
                              PUBLIC_BASE_URL='http://registry.test')
     application.test_client_class = FreshClient
     return application
@@ -204,8 +204,10 @@ def build_application(business_type, state='draft', person=None, enterprise=None
     enterprise = enterprise or make_enterprise()
     if person is None:
         person = make_person()
-        if business_type in ('addition', 'renewal', 'cancellation', 'info_change'):
-            make_registration(person, enterprise, ('建筑工程',))
+        if business_type in ('addition', 'renewal', 'cancellation', 'info_change', 'change'):
+            # a renewal falls due: 60 days left, inside the window (30 to RENEWAL_EARLIEST_DAYS days before expiry)
+            make_registration(person, enterprise, ('建筑工程',),
+                              valid_until=today + datetime.timedelta(days=60) if business_type == 'renewal' else None)
         if business_type == 'reregister':
             make_registration(person, make_enterprise(), ('建筑工程',), state='cancelled')
     if specialties is None:
@@ -312,12 +314,10 @@ def pdf_text(data):
 
 
 def render_first_page(data, tmp_path, dpi=100):
-    """Render page 1 with pdftoppm (poppler-utils); returns a Pillow image."""
-    import subprocess
-    from PIL import Image
-    pdf = tmp_path / 'doc.pdf'
-    pdf.write_bytes(data)
-    subprocess.run(['pdftoppm', '-f', '1', '-l', '1', '-r', str(dpi), '-png', str(pdf), str(tmp_path / 'page')],
-                   check=True)
-    page = sorted(tmp_path.glob('page*.png'))[0]
-    return Image.open(page).convert('RGB')
+    """Render page 1 with PDFium (pypdfium2, a pip wheel: no system package); returns a Pillow image."""
+    import pypdfium2
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        return pdf[0].render(scale=dpi / 72).to_pil().convert('RGB')
+    finally:
+        pdf.close()

@@ -15,20 +15,27 @@ def test_login_success_goes_to_back_office(client, users):
     assert client.get('/admin/').status_code == 200
 
 
-def test_wrong_password_message_and_lockout(client, users):
-    for left in (4, 3, 2, 1):
+def test_wrong_password_message_and_progressive_delay(client, users, monkeypatch):
+    import datetime
+    from backoffice import auth
+    from backoffice.auth import LOGIN_REFUSED
+    monkeypatch.setattr(auth, 'now', lambda: datetime.datetime(2026, 3, 2, 9, 0))   # every try at one instant
+    for _ in range(5):
         r = login(client, 'reviewer', 'wrong')
-        assert f'用户名或密码错误（还可尝试{left}次）' in r.get_data(as_text=True)
-    r = login(client, 'reviewer', 'wrong')
-    assert '连续5次登录失败，账号已锁定15分钟' in r.get_data(as_text=True)
-    r = login(client, 'reviewer')                   # right password, but locked
-    assert '账号已锁定' in r.get_data(as_text=True)
+        assert LOGIN_REFUSED in r.get_data(as_text=True)
+        assert '还可尝试' not in r.get_data(as_text=True)        # no count that tells the account exists
+    row = User.get(User.username == 'reviewer')
+    # 3 counted, then a wait of seconds (not a lock); tries during the wait are refused, not counted
+    assert row.failed_logins == 3 and row.locked_until == datetime.datetime(2026, 3, 2, 9, 0, 1)
+    r = login(client, 'reviewer')                   # right password, but within the wait
+    assert LOGIN_REFUSED in r.get_data(as_text=True)
     assert client.get('/admin/').status_code == 302
 
 
 def test_unknown_user_same_message(client, users):
     r = login(client, 'nobody', 'x')
     assert '用户名或密码错误' in r.get_data(as_text=True)
+    assert '用户名或密码错误' in login(client, 'admin', 'x').get_data(as_text=True)
 
 
 def test_login_without_csrf_is_refused(client, users):
@@ -57,4 +64,4 @@ def test_open_redirect_is_ignored(client, users):
     token = csrf_from(client.get('/login').get_data(as_text=True))
     r = client.post('/login?next=//evil.example/', data={'username': 'admin', 'password': PASSWORD,
                                                          'csrf_token': token})
-    assert r.headers['Location'].endswith('/admin/')
+    assert r.headers['Location'] == '/admin/'     # more hostile values: tests/test_security_sessions.py

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from backoffice.issuing import certificates, documents, printing
+from backoffice.validators import mask_id_number
 from models import Certificate, DownloadLog, Job, Person, PrintLog, RegisteredSpecialty
 
 from .conftest import (build_application, login, make_enterprise, make_user, pdf_text, post_form,
@@ -58,7 +59,8 @@ def test_verification_genuine_expired_cancelled_forged(client, users):
     person = Person.get_by_id(row.person_id)
     code, page = _verify(client, token)
     assert code == 200 and '核验结果：有效' in page and '本证书真实有效' in page
-    assert person.id_number not in page and person.id_number[-4:] in page
+    assert person.id_number not in page and mask_id_number(person.id_number) in page
+    assert person.id_number[6:14] not in page                       # no birth date next to the masked number
 
     Certificate.update(use_until=datetime.date.today() - datetime.timedelta(days=1)).execute()
     code, page = _verify(client, token)
@@ -186,7 +188,8 @@ def test_public_search(client, users):
         page = client.get('/search?' + query).get_data(as_text=True)
         results = page[page.index('<table'):]                        # the form may echo the query itself
         assert reg.number in results and '建筑工程' in results, query
-        assert person.id_number not in results and person.id_number[-4:] in results
+        assert person.id_number not in results and mask_id_number(person.id_number) in results
+        assert person.id_number[6:14] not in results and str(person.birth_date) not in results
     page = client.get(f'/search?name={person.name}&id_number=110105194912310021').get_data(as_text=True)
     assert '身份证号码校验位不正确' in page
     page = client.get(f'/search?id_number={person.id_number}').get_data(as_text=True)

@@ -2,6 +2,7 @@
 import datetime
 
 from backoffice.desks import helpdesk
+from backoffice.validators import mask_id_number
 from backoffice.workflow import transitions
 from models import Application, ExternalRegistration, LookupLog, Qualification
 
@@ -31,16 +32,20 @@ def test_lookup_by_each_key(client, users):
     for q in (x_number.lower(), x_number, f'{reg.number}({reg.seal_check:02d})', reg.number):
         page = _page(client, q)
         assert 'id="person-summary"' in page, q
-        assert x_number not in page and x_number[:6] + '********' + x_number[-4:] in page
+        assert x_number not in page and mask_id_number(x_number) in page
+        assert x_number[6:14] not in page and str(birth) not in page          # no birth date beside it
         assert '13912345678' not in page and '139****5678' in page
     twin = make_person(name='赵敏')
     page = _page(client, '赵敏')
     assert 'id="matches"' in page and page.count('查看</a>') == 2
+    assert str(birth) not in page and str(twin.birth_date) not in page and mask_id_number(twin.id_number) in page
+    page = client.get(f'/admin/helpdesk/person/{twin.id}').get_data(as_text=True)
+    cert_numbers = [q.cert_number for q in Qualification.select().where(Qualification.person == twin)]
+    assert cert_numbers and not any(c in page for c in cert_numbers)   # the sign-up factor is not read out
     assert LookupLog.select().where(LookupLog.kind == 'id_number').count() == 2
     assert LookupLog.select().where(LookupLog.kind == 'reg_number').count() == 2
     log = LookupLog.select().where(LookupLog.kind == 'name').get()
     assert log.results == 2 and log.user_id == users['helpdesk'].id
-    client.get(f'/admin/helpdesk/person/{twin.id}')
     assert LookupLog.select().where((LookupLog.kind == 'person') & (LookupLog.person_id == twin.id)).count() == 1
 
 
@@ -89,3 +94,11 @@ def test_helpdesk_reads_but_changes_nothing(client, users):
     assert app.person.name in supervisor.get('/admin/lookuplog/').get_data(as_text=True) or \
         LookupLog.select().count() >= 1
     assert supervisor.get('/admin/lookuplog/').status_code == 200
+
+
+def test_helpdesk_shows_the_mobile_verified_at_sign_up(password_hash):
+    from tests.conftest import make_person, make_user
+    person = make_person()                       # seeded mobile 13800138000
+    make_user('signed', password_hash, role='applicant', person=person, mobile='13912345678')
+    shown = helpdesk.person_summary(person)['mobile']
+    assert shown.endswith('5678') and not shown.endswith('8000')

@@ -3,7 +3,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from backoffice.intake import photo
 
@@ -85,3 +85,96 @@ def test_command_line(tmp_path, capsys):
     assert '未检测到正面人脸' in capsys.readouterr().out
     assert photo.main(['check', str(tmp_path / 'missing.jpg')]) == 2
     assert photo.main([]) == 2
+
+
+# --- bounded cost (issue 9 §5) ----------------------------------------------------------------
+
+def _big_portrait(size):
+    """A portrait scaled up to a camera's frame (kept small in bytes: smooth content)."""
+    return images._jpeg(images.portrait().resize(size, Image.BICUBIC), quality=80)
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_size_and_still_fixed():
+    data = _big_portrait((3360, 4480))                                 # 15 MP
+    rgb, colour, declared = photo._decode(data)
+    assert declared == (3360, 4480)
+    assert rgb.size[0] * rgb.size[1] <= declared[0] * declared[1] // 4     # draft mode: at most 1/2 per side
+    assert min(rgb.size) >= min(photo.DRAFT_BOX)
+    report = photo.check_photo(data)
+    assert report.size == (3360, 4480) and report.faces == 1
+    fixed, result = photo.fix_photo(data)
+    assert result.ok and Image.open(io.BytesIO(fixed)).size == (295, 413)
+
+
+def test_pixel_caps_are_checked_on_the_header(monkeypatch):
+    # a PNG is decoded whole: above MAX_PIXELS it is refused before decoding
+    monkeypatch.setattr(photo, 'MAX_PIXELS', 1000 * 1000)
+    big_png = images.png_bytes(Image.new('RGB', (1200, 1000), 'white'))
+    with pytest.raises(photo.ImageRejected) as err:
+        photo.open_image(big_png, formats=('PNG',))
+    assert err.value.message == '图片尺寸过大，可能是异常文件'
+    # a JPEG is refused above MAX_JPEG_PIXELS (its declared size), before decoding
+    data = images.portrait_jpeg()                                   # 840×1120
+    monkeypatch.setattr(photo, 'MAX_JPEG_PIXELS', 500 * 500)
+    loaded = []
+    monkeypatch.setattr(Image.Image, 'load', lambda self, *a: loaded.append(1))
+    monkeypatch.setattr(ImageFile.ImageFile, 'load', lambda self, *a: loaded.append(1))
+    report = photo.check_photo(data)
+    assert report.problems == ['图片尺寸过大，可能是异常文件'] and loaded == []
+
+
+def test_default_caps():
+    assert photo.MAX_PIXELS <= 30_000_000 < 40_000_000            # lowered from 40 MP for full decodes
+    assert photo.MAX_JPEG_PIXELS >= 40_000_000                      # a 40 MP phone photo is decoded at 1/4
+
+
+def test_concurrent_processing_is_capped_and_a_busy_tool_says_so(app, client):
+    import threading
+    app.config.update(PHOTO_MAX_CONCURRENT=1, PHOTO_BUSY_WAIT=0.05)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with app.app_context(), photo.processing_slot():
+            held.set()
+            release.wait(5)
+    worker = threading.Thread(target=hold)
+    worker.start()
+    try:
+        assert held.wait(5)
+        with pytest.raises(photo.Busy):
+            photo.check_photo(images.portrait_jpeg())
+        r = client.post('/portal/photo-tool', data={'action': 'check', 'csrf_token': _token(client),
+                                                    'file': (io.BytesIO(images.portrait_jpeg()), 'me.jpg')},
+                        content_type='multipart/form-data')
+        assert r.status_code == 503 and '系统繁忙' in r.get_data(as_text=True)
+    finally:
+        release.set()
+        worker.join()
+        app.config.update(PHOTO_MAX_CONCURRENT=2, PHOTO_BUSY_WAIT=5.0)
+    r = client.post('/portal/photo-tool', data={'action': 'check', 'csrf_token': _token(client),
+                                                'file': (io.BytesIO(images.portrait_jpeg()), 'me.jpg')},
+                    content_type='multipart/form-data')
+    assert r.status_code == 200 and '系统繁忙' not in r.get_data(as_text=True)
+
+
+def test_photo_tool_is_rate_limited_per_client(app, client):
+    from .conftest import csrf_from
+    app.config['RATELIMIT_PHOTO'] = '3 per minute'
+    try:
+        token = csrf_from(client.get('/portal/photo-tool').get_data(as_text=True))
+        codes = []
+        for _ in range(4):
+            r = client.post('/portal/photo-tool', data={'action': 'check', 'csrf_token': token,
+                                                        'file': (io.BytesIO(images.tiny_jpeg()), 'me.jpg')},
+                            content_type='multipart/form-data')
+            codes.append(r.status_code)
+        assert codes == [200, 200, 200, 429]
+        assert r.headers.get('Retry-After') and '操作过于频繁' in r.get_data(as_text=True)
+        assert client.get('/portal/photo-tool').status_code == 200        # only the processing is limited
+    finally:
+        app.config['RATELIMIT_PHOTO'] = '10 per minute;100 per hour'
+
+
+def _token(client):
+    from .conftest import csrf_from
+    return csrf_from(client.get('/portal/photo-tool').get_data(as_text=True))

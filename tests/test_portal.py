@@ -5,7 +5,9 @@ from werkzeug.datastructures import MultiDict
 
 from backoffice.issuing import notices
 from backoffice.workflow import transitions
-from models import (Application, ApplicationSpecialty, Material, Person, Qualification, SmsMessage, User)
+from backoffice.intake import identity
+from models import (Application, ApplicationSpecialty, Material, Person, Qualification, SmsCode, SmsMessage,
+                    User)
 
 from . import images
 from .conftest import (build_application, csrf_from, login, make_enterprise, make_person, make_user,
@@ -30,27 +32,49 @@ def _post(client, url, data, files=None):
     return client.post(url, data=payload, content_type='multipart/form-data' if files else None)
 
 
-def test_signup_checks_identity_against_the_qualification_database(client):
+def test_signup_checks_identity_against_the_qualification_database(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, 'RATELIMIT_SIGNUP', '100 per minute')     # limits: test_security_identity
     person = make_person(name='王芳')
     number = person.id_number
+    cert = Qualification.get(Qualification.holder_id_number == number).cert_number
     Qualification.update(person=None).where(Qualification.person == person).execute()
     Person.delete().where(Person.id == person.id).execute()          # only the 资格库 knows her
-    r = _post(client, '/portal/signup', {'step': 'code', 'name': '王方', 'id_number': number, 'mobile': '13811112222'})
-    assert '姓名与资格库中登记的姓名不一致' in _page(r) and '信息修改或材料补充' in _page(r)
-    r = _post(client, '/portal/signup', {'step': 'code', 'name': '王芳', 'id_number': number[:-1] + '0'
-                                         if number[-1] != '0' else number[:-1] + '1', 'mobile': '13811112222'})
+    base = {'step': 'code', 'name': '王芳', 'id_number': number, 'cert_number': cert, 'mobile': '13811112222'}
+    r = _post(client, '/portal/signup', dict(base, name='王方'))
+    assert identity.NO_MATCH in _page(r) and r.status_code == 400
+    assert SmsMessage.select().count() == 0                           # no code sent on a mismatch
+    r = _post(client, '/portal/signup', dict(base, id_number=number[:-1] + '0' if number[-1] != '0'
+                                             else number[:-1] + '1'))
     assert '身份证号码校验位不正确' in _page(r)
-    _post(client, '/portal/signup', {'step': 'code', 'name': '王芳', 'id_number': number, 'mobile': '13811112222'})
-    base = {'step': 'confirm', 'name': '王芳', 'id_number': number, 'mobile': '13811112222',
-            'password': 'Abc12345', 'password2': 'Abc12345'}
-    r = _post(client, '/portal/signup', dict(base, code='000000' if _code('13811112222') != '000000' else '111111'))
+    r = _post(client, '/portal/signup', dict(base, cert_number=' '))
+    assert '请填写资格证书管理号' in _page(r)
+    r = _post(client, '/portal/signup', base)
+    assert '验证码已发送到您的手机' in _page(r)
+    confirm = dict(base, step='confirm', password='Abc12345xy', password2='Abc12345xy')
+    r = _post(client, '/portal/signup', dict(confirm, code='000000' if _code('13811112222') != '000000' else '111111'))
     assert '验证码错误，还可尝试4次' in _page(r)
-    r = _post(client, '/portal/signup', dict(base, code=_code('13811112222')))
+    r = _post(client, '/portal/signup', dict(confirm, password2='Abc12345xz', code=_code('13811112222')))
+    assert '两次输入的密码不一致' in _page(r)                          # checked first: the code is not used up
+    r = _post(client, '/portal/signup', dict(confirm, code=_code('13811112222')))
     assert r.status_code == 302 and r.headers['Location'].endswith('/portal/')
     user = User.get(User.username == number)
     new_person = Person.get(Person.id_number == number)
     assert user.role == 'applicant' and user.person_id == new_person.id and new_person.name == '王芳'
     assert Qualification.get(Qualification.holder_id_number == number).person_id == new_person.id
+
+
+def test_signup_accepts_the_corrected_name_of_an_existing_person(client, app, monkeypatch):
+    """FAQ 8: the person record carries the corrected name; the 资格库 still has the old one."""
+    person = make_person(name='李雷')
+    cert = Qualification.get(Qualification.person == person).cert_number
+    Person.update(name='李磊').where(Person.id == person.id).execute()
+    base = {'step': 'code', 'id_number': person.id_number, 'cert_number': cert, 'mobile': '13811113333'}
+    for name in ('李雷', '李磊'):
+        SmsCode.delete().execute()
+        r = _post(client, '/portal/signup', dict(base, name=name))
+        assert '验证码已发送到您的手机' in _page(r), name
+    r = _post(client, '/portal/signup', dict(base, name='韩梅梅'))
+    assert identity.NO_MATCH in _page(r)
 
 
 def _applicant(client, password_hash, person=None):

@@ -6,6 +6,7 @@ import io
 import openpyxl
 import pytest
 
+from backoffice.validators import mask_id_number
 from backoffice.workflow import transitions
 from models import Application, Job, Person, RefusalGround, RegisteredSpecialty, Registration
 from reports import exports, filters, stats
@@ -90,7 +91,8 @@ def test_csv_exports_match_source_rows(client, known, monkeypatch):
     first = Application.get_by_id(known[0].id)
     row = by_number[first.number]
     person = Person.get_by_id(first.person_id)
-    assert row[1:5] == ['初始注册', '准予注册（待公告）', person.name, person.id_number[:6] + '********' + person.id_number[-4:]]
+    assert row[1:5] == ['初始注册', '准予注册（待公告）', person.name, mask_id_number(person.id_number)]
+    assert person.id_number not in ''.join(','.join(r) for r in rows)
     regs = _csv(client, '/admin/exports/registrations.csv')
     assert len(regs) - 1 == RegisteredSpecialty.select().count() == 4
     refusals = _csv(client, '/admin/exports/refusals.csv')
@@ -163,3 +165,25 @@ def test_postgres_copy_path_writes_the_same_bytes(known, tmp_path, name):
     exports.write_csv(export, filters.Filters(), str(slow), fast=False)
     assert fast.read_bytes() == slow.read_bytes()
     assert len(fast.read_text(encoding='utf-8-sig').splitlines()) > 1
+
+
+@pytest.mark.skipif(__import__('tests.conftest', fromlist=['x']).TEST_DATABASE == 'sqlite',
+                    reason="the COPY fast path is PostgreSQL's; the SQLite run covers the keyset path")
+@pytest.mark.parametrize('name', ['applications', 'registrations'])
+def test_postgres_copy_path_neutralises_formulas_like_the_keyset_path(users, tmp_path, name):
+    """Names a spreadsheet would run as formulas (and a carriage return inside one): the same bytes
+    from COPY as from the keyset path, every such cell quoted."""
+    nasty = ["=cmd|' /C calc'!A0", '+1', '-2', '@x', '\tt', '\rr', '甲\r\n乙']
+    for i, text in enumerate(nasty):
+        ent = make_enterprise(name=text)
+        person = make_person(name=text)
+        make_registration(person, ent)
+        build_application('initial', 'submitted', person=make_person(name=text), enterprise=ent)
+    export = exports.EXPORTS[name]
+    fast, slow = tmp_path / 'fast.csv', tmp_path / 'slow.csv'
+    exports.write_csv(export, filters.Filters(), str(fast))
+    exports.write_csv(export, filters.Filters(), str(slow), fast=False)
+    assert fast.read_bytes() == slow.read_bytes()
+    cells = [c for row in csv.reader(io.StringIO(fast.read_text(encoding='utf-8-sig'))) for c in row]
+    assert "'=cmd|' /C calc'!A0" in cells and "'\nr" in cells and '甲\n乙' in cells
+    assert not [c for c in cells if c[:1] in ('=', '+', '-', '@', '\t', '\r')]

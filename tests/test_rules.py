@@ -61,6 +61,10 @@ def _external(app):
                                 reg_number='京2110000001', enterprise_name='某公司')
 
 
+def _too_early(app):
+    RegisteredSpecialty.update(valid_until=TODAY + datetime.timedelta(days=1000)).execute()
+
+
 def _no_commitment(app):
     app.commitment_accepted = False
     app.save()
@@ -119,7 +123,7 @@ RULE_CASES = [
     ('initial', _unverified_enterprise, '请确认企业名称'),
     ('initial', _contract_reversed, '劳动合同结束日期应晚于开始日期'),
     ('initial', _contract_missing, '请填写劳动合同开始日期和结束日期'),
-    ('initial', _too_old, '申请人年龄已满65周岁，不予注册'),
+    ('initial', _too_old, '第十五条第（十）项（年龄超过65周岁）不予注册'),
     ('initial', _external, '不能在两个或者两个以上单位注册'),
     ('initial', _no_commitment, '请阅读个人承诺并勾选“本人作出上述承诺”'),
     ('initial', _no_photo, '请上传申报材料：一寸白底免冠照'),
@@ -127,6 +131,7 @@ RULE_CASES = [
     ('reregister', _already_registered, '一人只能在一个单位注册'),
     ('renewal', _expiring, '延续注册须在到期30日前申请'),
     ('renewal', _expired, '请申请重新注册'),
+    ('renewal', _too_early, '（到期前90日内）'),
     ('renewal', _other_enterprise, '延续注册的聘用企业须为当前注册单位'),
     ('addition', _already_has_specialty, '以下专业已经注册，不能增项：建筑工程'),
     ('addition', _not_registered, '您目前没有有效的注册，不能办理此项业务'),
@@ -255,3 +260,31 @@ def test_calendar_skips_weekends_and_holidays():
     assert add_working_days(friday, 20) == datetime.date(2026, 12, 18)
     assert working_days_between(friday, datetime.date(2026, 12, 18)) == 20
     assert working_days_between(datetime.date(2026, 12, 18), friday) == -20
+
+
+def test_a_registration_elsewhere_at_the_same_enterprise_is_no_conflict(users, password_hash):
+    """FAQ 9: only a registration at another enterprise blocks; the message names it."""
+    app = build_application('initial')
+    ExternalRegistration.create(id_number=app.person.id_number, name=app.person.name, category='二级建造师',
+                                reg_number='京2110000002', enterprise_name=app.enterprise.name,
+                                enterprise_uscc=app.enterprise.uscc)
+    actor = actor_for('applicant', app, users, password_hash)
+    assert perform(app.id, 'submit', actor).state == 'submitted'
+    other = build_application('initial')
+    ExternalRegistration.create(id_number=other.person.id_number, name=other.person.name, category='二级建造师',
+                                reg_number='京2110000003', enterprise_name='别的建设公司', enterprise_uscc='91110000600037341L')
+    with pytest.raises(WorkflowError) as err:
+        perform(other.id, 'submit', actor_for('applicant', other, users, password_hash))
+    assert any('别的建设公司' in m for m in err.value.messages)
+
+
+def test_renewal_window_edges_with_an_injected_today(users, password_hash):
+    from backoffice.workflow import rules
+    from backoffice.workflow.transitions import TransitionContext, get_transition
+    app = build_application('renewal')
+    until = RegisteredSpecialty.get().valid_until
+    ctx = lambda day: TransitionContext(app, None, get_transition('submit', 'renewal'), '', {}, day)  # noqa: E731
+    assert rules.renewal_window(ctx(until - datetime.timedelta(days=90))) is None
+    assert '方可申请' in rules.renewal_window(ctx(until - datetime.timedelta(days=91)))
+    assert rules.renewal_window(ctx(until - datetime.timedelta(days=30))) is None
+    assert '到期30日前' in rules.renewal_window(ctx(until - datetime.timedelta(days=29)))

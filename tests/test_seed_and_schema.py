@@ -34,7 +34,7 @@ def test_reference_data():
     load_reference()                                      # twice: no duplicates
     assert Province.select().count() == 31
     assert Specialty.select().count() == 10
-    assert RefusalGround.select().count() == 11
+    assert RefusalGround.select().count() == 12          # Art. 15 grounds and Art. 33 (false materials)
     joint = {s.name for s in Specialty.select().where(Specialty.joint_review == True)}  # noqa: E712
     assert joint == {'铁路工程', '公路工程', '港口与航道工程', '水利水电工程', '通信与广电工程', '民航机场工程'}
     assert Province.get(Province.code == '11').abbr == '京'

@@ -76,5 +76,44 @@ def test_mobile_and_masks():
     assert validate_mobile('13800138000') == '13800138000'
     with pytest.raises(ValidationError):
         validate_mobile('1380013800')
-    assert mask_id_number('11010519491231002X') == '110105********002X'
+    assert mask_id_number('11010519491231002X') == '1101************2X'
+    assert mask_id_number('110105491231002') == '1101*********02'       # a 15-digit number of old
+    assert mask_id_number('') == '' and mask_id_number(None) == '' and mask_id_number('12345') == '*****'
     assert mask_mobile('13800138000') == '138****8000'
+
+
+def test_mask_hides_the_whole_birth_date_and_more():
+    """The hidden part covers the county code, the birth date and the first sequence digits: no
+    birth date (the old 6 + 4 rule hid exactly those 8 digits) can be read or narrowed from it."""
+    number = '11010519491231002X'
+    masked = mask_id_number(number)
+    assert len(masked) == 18
+    hidden = [i for i, c in enumerate(masked) if c == '*']
+    assert set(range(4, 6)) | set(range(6, 14)) | set(range(14, 16)) <= set(hidden)   # county, birth, sequence
+    assert '19491231' not in masked and '1231' not in masked and '1949' not in masked
+
+
+def test_region_code_of_any_gb2260_edition_is_valid_whatever_the_birth_year():
+    """Domain §14: 440524 (潮阳县, 1983–1993) on a number with an 1880 birth date is a valid number."""
+    from backoffice.validators import ValidationError, validate_id_number
+    assert validate_id_number('440524188001010014') == '440524188001010014'
+    body = '99999919800101001'                       # a code that never existed
+    from stdnum.cn import ric
+    import pytest
+    with pytest.raises(ValidationError):
+        validate_id_number(body + ric.calc_check_digit(body + '0'))
+
+
+def test_the_age_rule_then_refuses_in_the_words_of_article_15(users, password_hash):
+    import pytest
+    from backoffice.workflow.states import WorkflowError
+    from backoffice.workflow.transitions import perform
+    from models import Application, Person
+    from tests.conftest import actor_for, build_application
+    app = build_application('initial')
+    Person.update(id_number='440524188001010014', birth_date=datetime.date(1880, 1, 1)).where(
+        Person.id == app.person_id).execute()
+    app = Application.get_by_id(app.id)
+    with pytest.raises(WorkflowError) as err:
+        perform(app, 'submit', actor_for('applicant', app, users, password_hash))
+    assert any('第十五条第（十）项' in m and '年龄超过65周岁' in m for m in err.value.messages)

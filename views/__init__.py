@@ -5,19 +5,36 @@ from flask_admin.theme import Bootstrap4Theme
 
 def register_views(app):
     from backoffice.roles import STAFF_ROLES
+    from backoffice.validators import mask_id_number, mask_mobile
 
-    from . import auth, enterprise, files, portal, public
+    # templates mask through the one rule in backoffice.validators, never by slicing
+    app.add_template_filter(mask_id_number, 'mask_id')
+    app.add_template_filter(mask_mobile, 'mask_mobile')
+
+    # Flask-Admin's return addresses (`url=`) go through the one safe-redirect check as well.
+    import flask_admin.helpers
+    from backoffice.redirects import is_safe_path
+    flask_admin.helpers.is_safe_url = is_safe_path
+
+    from . import auth, enterprise, enterprise_account, files, health, messages, portal, public
     from .admin import register as register_admin
     from .admin.base import StaffIndexView
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(enterprise.bp)
+    app.register_blueprint(messages.bp)
+    app.register_blueprint(enterprise_account.bp)
+    from .api import register as register_api
+    register_api(app)                      # the open API under /api/v1 (views/api, backoffice/api)
     admin = Admin(app, name='一级建造师注册管理信息系统',
                   theme=Bootstrap4Theme(base_template='admin/staff_base.html', fluid=True),
                   index_view=StaffIndexView(read_roles=STAFF_ROLES))
     register_admin(admin)
     app.extensions['registry_admin'] = admin
+    from .policies import install as install_route_policies
+    install_route_policies(app)            # every endpoint has a declared policy, enforced (views/policies.py)
     return admin

@@ -56,6 +56,23 @@ def act(app_id):
     return redirect(url_for('company.home'))
 
 
+@bp.route('/report-batch', methods=['POST'])
+@enterprise_only
+def report_batch():
+    """Batch 上报: the selected inbox rows, each through the workflow; the rows refused are listed."""
+    from backoffice.intake import enterprises
+    ids = [int(i) for i in request.form.getlist('app_id') if i.isdigit() and int(i) < 2 ** 63]
+    if not ids:
+        flash('请先勾选要上报的业务', 'error')
+        return redirect(url_for('company.home'))
+    done, failed = enterprises.report_many(ids, current_user)
+    if done:
+        flash(f'已上报 {len(done)} 件：' + '、'.join(done), 'success')
+    for number, reason in failed:
+        flash(f'申请 {number} 未能上报：{reason}', 'error')
+    return redirect(url_for('company.home'))
+
+
 @bp.route('/staff')
 @enterprise_only
 def staff():

@@ -1,16 +1,22 @@
-"""Downloads of stored materials and generated documents; every one checked by backoffice.access."""
-import os
+"""Downloads of stored materials and generated documents; every one checked by backoffice.access.
 
-from flask import Blueprint, abort, current_app, request, send_file
+Uploaded materials are the applicants' bytes: a browser must never run them as this site's content.
+Each is served with the type found at upload (never the client's), X-Content-Type-Options: nosniff
+(backoffice.headers) and a sandboxing Content-Security-Policy (no script, no plugin, an opaque
+origin); only verified JPEG/PNG images are shown inline (the review page displays them), every
+other file (a PDF, which may carry an /OpenAction) is an attachment."""
+from flask import Blueprint, abort, request, send_file
 from flask_login import current_user, login_required
 
-from backoffice import access
+from backoffice import access, storage
 from backoffice.issuing import documents
 
 from .guard import fetch_or_abort
 from models import Application, Certificate, DownloadLog, Material
 
 bp = Blueprint('files', __name__, url_prefix='/files')
+UPLOAD_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+INLINE_TYPES = ('image/jpeg', 'image/png')
 
 
 def _pdf(data, filename, inline=True):
@@ -23,11 +29,17 @@ def _pdf(data, filename, inline=True):
 @login_required
 def material(material_id):
     row = fetch_or_abort(Material, Material.id == material_id, access.can_view_material)
-    root = os.path.realpath(current_app.config['UPLOAD_DIR'])
-    path = os.path.realpath(os.path.join(root, row.stored_path))
-    if not path.startswith(root + os.sep) or not os.path.exists(path):
+    inline = row.content_type in INLINE_TYPES
+    known = INLINE_TYPES + ('application/pdf',)
+    try:                                    # local disk or S3 (backoffice.storage)
+        response = storage.uploads().send(
+            row.stored_path, mimetype=row.content_type if row.content_type in known else 'application/octet-stream',
+            as_attachment=not inline, download_name=row.original_name)
+    except (KeyError, storage.StorageError):
         abort(404)
-    return send_file(path, mimetype=row.content_type, download_name=row.original_name)
+    response.headers['Content-Security-Policy'] = UPLOAD_CSP
+    response.headers['X-Content-Type-Options'] = 'nosniff'
+    return response
 
 
 @bp.route('/refusal/<int:app_id>.pdf')

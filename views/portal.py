@@ -1,16 +1,19 @@
 """The applicant portal (个人版): sign-up, the six business types, uploads, SMS, progress, photo tool."""
 import io
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from backoffice.intake import applications as svc
 from backoffice import access
 from backoffice.intake import identity, photo, sms, uploads
 from backoffice.workflow import rules, transitions, states
-from backoffice.auth import hash_password, password_problem, roles_required
-from backoffice.roles import APPLICANT
+from backoffice.validators import mask_mobile
+from backoffice.auth import hash_password, password_problem, roles_required, start_session
+from backoffice import limits
+from backoffice.limits import client_key, limit
+from backoffice.roles import ADMIN, APPLICANT
 from models import (EDUCATIONS, MATERIAL_KINDS, Application, CancellationReason, Person, Qualification, SmsMessage,
                     User, database)
 
@@ -27,37 +30,48 @@ def _own(app_id):
 
 # --- sign-up ------------------------------------------------------------------
 
+SIGNUP_FIELDS = ('name', 'id_number', 'cert_number', 'mobile', 'username', 'code')
+
+
 @bp.route('/signup', methods=['GET', 'POST'])
+@limit('RATELIMIT_SIGNUP', methods=['POST'])          # per client, every attempt; per ID number in identity
 def signup():
     provider = identity.provider()
-    form = {k: request.form.get(k, '').strip() for k in ('name', 'id_number', 'mobile', 'username', 'code')}
+    form = {k: request.form.get(k, '').strip() for k in SIGNUP_FIELDS}
     errors = {}
     if request.method == 'POST':
         step = request.form.get('step')
         try:
             if step == 'code':
-                provider.start(form['name'], form['id_number'], form['mobile'])
-                flash('验证码已发送到您的手机（演示环境请在“短信发件箱”查看）', 'info')
+                provider.start(form['name'], form['id_number'], form['cert_number'], form['mobile'],
+                               client=client_key())
+                flash('验证码已发送到您的手机' + ('（演示环境：短信写入发件箱，由系统管理员查看）'
+                                          if sms.demo_outbox_enabled() else ''), 'info')
             else:
-                name, number, mobile = provider.confirm(form['name'], form['id_number'], form['mobile'], form['code'])
-                user = _create_applicant(name, number, mobile, form['username'], request.form.get('password', ''),
-                                         request.form.get('password2', ''), errors)
-                if user is not None:
-                    login_user(user)
-                    flash('账号注册成功，已完成实名核验', 'success')
-                    return redirect(url_for('portal.home'))
+                password, password2 = request.form.get('password', ''), request.form.get('password2', '')
+                # checked before the identity so that a typo does not use up the SMS code
+                problem = password_problem(password)
+                if problem:
+                    errors['password'] = problem
+                elif password != password2:
+                    errors['password2'] = '两次输入的密码不一致'
+                if not errors:
+                    name, number, mobile = provider.confirm(form['name'], form['id_number'], form['cert_number'],
+                                                            form['mobile'], form['code'])
+                    user = _create_applicant(name, number, mobile, form['username'], password, errors)
+                    if user is not None:
+                        start_session(user)
+                        flash('账号注册成功，已完成实名核验', 'success')
+                        return redirect(url_for('portal.home'))
         except identity.IdentityError as exc:
             errors[exc.field or 'form'] = exc.message
-    return render_template('portal/signup.html', form=form, errors=errors, provider=provider)
+    return render_template('portal/signup.html', form=form, errors=errors, provider=provider,
+                           demo_outbox=sms.demo_outbox_enabled()), (400 if errors else 200)
 
 
-def _create_applicant(name, number, mobile, username, password, password2, errors):
+def _create_applicant(name, number, mobile, username, password, errors):
+    """After the identity is confirmed: the account (and the person record when new)."""
     username = username or number
-    problem = password_problem(password)
-    if problem:
-        errors['password'] = problem
-    elif password != password2:
-        errors['password2'] = '两次输入的密码不一致'
     if User.get_or_none(User.username == username):
         errors['username'] = '该用户名已被使用'
     person = Person.get_or_none(Person.id_number == number)
@@ -76,15 +90,27 @@ def _create_applicant(name, number, mobile, username, password, password2, error
                            person=person, mobile=mobile)
 
 
-@bp.route('/sms-outbox')
 def sms_outbox():
-    """Demo only: what the built-in outbox gateway has 'sent'."""
-    if current_app.config.get('SMS_GATEWAY', 'outbox') != 'outbox':
+    """Demo only (SMS_DEMO_OUTBOX, never in production): the outbox, for administrators."""
+    if not sms.demo_outbox_enabled():
         abort(404)
+    return _sms_outbox_page()
+
+
+@bp.record
+def _register_sms_outbox(state):
+    # the page exists only in an app started with the demo setting on (ProductionConfig: never)
+    if state.app.config.get('SMS_DEMO_OUTBOX'):
+        state.add_url_rule('/sms-outbox', 'sms_outbox', sms_outbox)
+
+
+@roles_required(ADMIN)
+def _sms_outbox_page():
     mobile = request.args.get('mobile', '').strip()
-    rows = (SmsMessage.select().where(SmsMessage.mobile == mobile).order_by(SmsMessage.id.desc()).limit(10)
-            if mobile else [])
-    return render_template('portal/sms_outbox.html', rows=rows, mobile=mobile)
+    rows = SmsMessage.select().order_by(SmsMessage.id.desc())
+    if mobile:
+        rows = rows.where(SmsMessage.mobile == mobile)
+    return render_template('portal/sms_outbox.html', rows=rows.limit(50), mobile=mobile)
 
 
 # --- home and the business types ----------------------------------------------------
@@ -101,7 +127,7 @@ def home():
 @bp.route('/apply/<business_type>', methods=['GET', 'POST'])
 @applicant_only
 def notice(business_type):
-    if business_type not in states.BUSINESS_TYPES:
+    if business_type not in states.APPLICANT_TYPES:
         abort(404)
     text, materials = svc.NOTICES[business_type]
     error = None
@@ -158,11 +184,14 @@ def edit(app_id):
         if action == 'upload' and not errors:
             file = request.files.get('file')
             kind = request.form.get('kind', '')
+            if kind == 'photo':                 # photos are checked by the costly photo tool
+                limits.check('RATELIMIT_PHOTO', client_key())
             try:
                 svc.upload(app, kind, file.filename if file else '', file.read() if file else b'', current_user)
                 flash(f'已上传：{MATERIAL_KINDS.get(kind, kind)}', 'success')
             except uploads.UploadError as exc:
-                errors['upload_' + kind] = exc.message
+                # a kind with no upload box here (the generated commitment, an unknown kind): at the top
+                errors['upload_' + kind if kind in uploads.APPLICANT_KINDS else 'form'] = exc.message
         elif action == 'submit' and not errors:
             try:
                 svc.submit(Application.get_by_id(app.id), current_user, request.form.get('code', ''))
@@ -201,11 +230,14 @@ def enterprises():
 def send_code(app_id):
     _own(app_id)
     try:
-        wait = sms.send_code(current_user.mobile, 'submit')
+        wait = sms.send_code(current_user.mobile, 'submit', client=client_key())
     except sms.SmsError as exc:
-        return jsonify(ok=False, message=exc.message), 429
-    return jsonify(ok=True, message=f'验证码已发送至 {current_user.mobile[:3]}****{current_user.mobile[-4:]}',
-                   wait=wait)
+        status = 502 if exc.message == sms.SEND_FAILED else 429
+        resp = jsonify(ok=False, message=exc.message)
+        if exc.retry_after:
+            resp.headers['Retry-After'] = str(exc.retry_after)
+        return resp, status
+    return jsonify(ok=True, message=f'验证码已发送至 {mask_mobile(current_user.mobile)}', wait=wait)
 
 
 @bp.route('/application/<int:app_id>/submitted')
@@ -227,6 +259,27 @@ def abandon(app_id):
     return redirect(url_for('portal.progress'))
 
 
+@bp.route('/application/<int:app_id>/forced-cancel', methods=['POST'])
+@applicant_only
+def forced_cancel(app_id):
+    """强制注销: the enterprise let the confirmation period pass; the holder asks the registry."""
+    app = _own(app_id)
+    file = request.files.get('file')
+    try:
+        svc.request_forced_cancel(app, current_user, file.filename if file else '', file.read() if file else b'',
+                                  request.form.get('comment', ''))
+    except uploads.UploadError as exc:
+        flash(f'{exc.message}（申请 {app.number}）', 'error')
+    except states.WorkflowError as exc:
+        if exc.kind == 'permission':
+            abort(403)
+        for message in exc.messages:
+            flash(f'{message}（申请 {app.number}）', 'error')
+    else:
+        flash(f'已向注册机构申请强制注销（申请 {app.number}），请等待受理', 'success')
+    return redirect(url_for('portal.progress'))
+
+
 @bp.route('/progress')
 @applicant_only
 def progress():
@@ -239,15 +292,19 @@ def progress():
             cert = (Certificate.select().where((Certificate.registration == app.registration_id)
                                                & (Certificate.state == 'valid')).first())
         rows.append((app, svc.timeline(app), svc.waiting_for(app), cert))
-    return render_template('portal/progress.html', rows=rows, types=states.BUSINESS_TYPES, states=states.STATES)
+    offers = {app.id: svc.forced_cancel_offer(app) for app, *_rest in rows}
+    return render_template('portal/progress.html', rows=rows, types=states.BUSINESS_TYPES, states=states.STATES,
+                           forced=offers)
 
 
 # --- photo tool -----------------------------------------------------------------
 
 @bp.route('/photo-tool', methods=['GET', 'POST'])
+@limit('RATELIMIT_PHOTO', methods=['POST'])
 def photo_tool():
-    """照片处理工具 (open to everyone, like the downloadable tool of the real system)."""
-    report, error = None, None
+    """照片处理工具 (open to everyone, like the downloadable tool of the real system); its cost is
+    bounded in backoffice.intake.photo (reduced decoding, pixel caps, concurrent slots)."""
+    report, error, status = None, None, 200
     if request.method == 'POST':
         file = request.files.get('file')
         data = file.read() if file else b''
@@ -256,6 +313,8 @@ def photo_tool():
         elif request.form.get('action') == 'fix':
             try:
                 fixed, result = photo.fix_photo(data)
+            except photo.Busy as exc:
+                error, status = exc.message, 503
             except photo.ImageRejected as exc:
                 error = exc.message
             else:
@@ -265,5 +324,8 @@ def photo_tool():
                     return send_file(io.BytesIO(fixed), mimetype='image/jpeg', as_attachment=True,
                                      download_name='一寸白底免冠照_处理后.jpg')
         else:
-            report = photo.check_photo(data)
-    return render_template('portal/photo_tool.html', report=report, error=error)
+            try:
+                report = photo.check_photo(data)
+            except photo.Busy as exc:
+                error, status = exc.message, 503
+    return render_template('portal/photo_tool.html', report=report, error=error), status

@@ -4,6 +4,7 @@ from io import BytesIO
 from flask import Blueprint, abort, render_template, request, send_file
 
 from backoffice.issuing import certificates, documents, notices
+from backoffice.limits import limit
 from backoffice.desks import public_query
 from models import Certificate, Notice
 
@@ -53,9 +54,18 @@ def verify(token):
                            label=certificates.STATUS_LABELS[status], data=data)
 
 
+SEARCH_FIELDS = ('name', 'id_number', 'reg_number', 'enterprise')
+
+
+def _empty_search():
+    """The bare form (no criterion sent) is not an attempt and is not counted."""
+    return not any(request.args.get(k, '').strip() for k in SEARCH_FIELDS)
+
+
 @bp.route('/search')
+@limit('RATELIMIT_PUBLIC_SEARCH', exempt_when=_empty_search)
 def search():
-    form = {k: request.args.get(k, '') for k in ('name', 'id_number', 'reg_number', 'enterprise')}
+    form = {k: request.args.get(k, '') for k in SEARCH_FIELDS}
     rows, error = None, None
     if any(form.values()):
         try:

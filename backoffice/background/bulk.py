@@ -16,7 +16,7 @@ def _export_job(job, params):
     progress = jobs.Progress(job, total, every=5000)
     path = os.path.join(jobs.job_dir(job), f'{export.name}.{params["format"]}')
     writer = exports.write_xlsx if params['format'] == 'xlsx' else exports.write_csv
-    writer(export, f, path, progress=lambda n: progress(min(n, total)))
+    writer(export, f, path, progress=lambda n: progress(min(n, total)), full_id=bool(params.get('full_id')))
     return path
 
 
@@ -28,7 +28,8 @@ def _import_job(job, params):
     def progress(n):
         Job.update(progress=n, total=max(n, params.get('estimate', 0))).where(Job.id == job.id).execute()
     try:
-        result = imports.run(params['kind'], params['path'], params['filename'], progress=progress)
+        with jobs.input_file(params) as path:        # local disk, or fetched from object storage
+            result = imports.run(params['kind'], path, params['filename'], progress=progress)
     except imports.ImportError_ as exc:
         raise jobs.JobError(exc.message) from None
     report = os.path.join(jobs.job_dir(job), 'rejected.csv')

@@ -2,6 +2,8 @@
 
     .venv/bin/flask --app backoffice:create_app export applications --format csv --out apps.csv [--province 11 ...]
     .venv/bin/flask --app backoffice:create_app import qualifications FILE.csv|xlsx [--report rejected.csv]
+    .venv/bin/flask --app backoffice:create_app jobs reap
+    .venv/bin/flask --app backoffice:create_app cleanup [--days N]
 """
 import click
 
@@ -9,6 +11,14 @@ import click
 def register_commands(app):
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(audit_command)
+    app.cli.add_command(jobs_command)
+    from backoffice.background.daily import lapse_command      # also registers the daily periodic task
+    app.cli.add_command(lapse_command)
+    from backoffice.background.daily import remind_command
+    app.cli.add_command(remind_command)
+    from backoffice.background.retention import cleanup_command   # also registers the 03:00 periodic task
+    app.cli.add_command(cleanup_command)
 
 
 @click.command('export', help='导出报表（CSV 或 XLSX）')
@@ -88,3 +98,34 @@ def _count_lines(path):
         return 0
     with open(path, 'rb') as fh:
         return max(sum(1 for _ in fh) - 1, 0)
+
+
+@click.group('jobs', help='后台任务维护')
+def jobs_command():
+    pass
+
+
+@jobs_command.command('reap', help='处理进程中断或排队超时的后台任务（重新排队或标记失败）')
+def jobs_reap_command():
+    from backoffice.background import jobs
+    from models import database
+    with database.connection_context():
+        counts = jobs.reap()
+    click.echo(f"重新排队 {counts['requeued']} 个，标记失败 {counts['failed']} 个")
+
+
+@click.group('audit', help='审计日志 / audit log')
+def audit_command():
+    pass
+
+
+@audit_command.command('verify', help='校验审计日志哈希链，指出第一条被改动的记录；断裂时退出码为 1')
+@click.option('--batch', default=5000, show_default=True, help='每批读取的记录数')
+def audit_verify_command(batch):
+    from backoffice import audit
+    from models import database
+    with database.connection_context():
+        result = audit.verify(batch=batch)
+    click.echo(result.summary())
+    if not result.ok:
+        raise SystemExit(1)

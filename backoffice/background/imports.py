@@ -298,5 +298,6 @@ def report_csv(result):
     buf.write('\ufeff')
     writer = csv.writer(buf)
     writer.writerow(['行号', '字段', '问题'])
-    writer.writerows(result.rejected)
+    from reports.exports import neutralise      # messages may quote the file's own cells: no live formula
+    writer.writerows([[neutralise(c) for c in row] for row in result.rejected])
     return buf.getvalue().encode('utf-8')

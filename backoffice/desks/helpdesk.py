@@ -57,6 +57,13 @@ def log_view(user, person):
                      results=1)
 
 
+def verified_mobile(person):
+    """The mobile the person verified by SMS at sign-up (their account's), else the one on record."""
+    from models import User
+    account = User.select(User.mobile).where((User.person == person) & (User.mobile != '')).first()
+    return account.mobile if account is not None and account.mobile else person.mobile
+
+
 def person_summary(person, today=None):
     """Everything a caller may ask about, with ID number and mobile masked."""
     today = today or datetime.date.today()
@@ -70,12 +77,12 @@ def person_summary(person, today=None):
     apps = []
     for app in Application.select().where(Application.person == person).order_by(Application.id.desc()):
         holder, waiting, deadline = applications.waiting_for(app)
-        left = working_days_between(today, deadline) if deadline and app.state == 'accepted' else None
+        left = working_days_between(today, deadline) if deadline and app.state in ('reported', 'accepted') else None
         apps.append({'app': app, 'type': states.BUSINESS_TYPES[app.business_type],
                      'state': states.STATES[app.state], 'holder': holder, 'waiting': waiting,
                      'deadline': deadline, 'working_days_left': left, 'timeline': applications.timeline(app)})
     return {
-        'person': person, 'id_number': mask_id_number(person.id_number), 'mobile': mask_mobile(person.mobile),
+        'person': person, 'id_number': mask_id_number(person.id_number), 'mobile': mask_mobile(verified_mobile(person)),
         'qualifications': applications.qualifications_of(person), 'registration': reg, 'specialties': specs,
         'applications': apps, 'answers': standard_answers(person, reg, specs, apps, today),
     }
@@ -112,6 +119,8 @@ def standard_answers(person, reg, specs, apps, today):
             else:
                 answers.append(f'{item["type"]}申请 {app.number} 正在审查，办理期限至 {item["deadline"]}'
                                f'（还有 {item["working_days_left"]} 个工作日）。')
+        elif app.state == 'approved' and app.business_type == 'cancellation':
+            answers.append(f'注销申请 {app.number} 已由企业确认，注销已生效，将在下一期公告中列出；可申请重新注册。')
         elif app.state == 'approved':
             answers.append(f'{item["type"]}申请 {app.number} 已准予，待公告；公告后生效，届时可下载电子证书。')
         elif app.state == 'refused' and item is apps[0]:
@@ -124,6 +133,17 @@ def standard_answers(person, reg, specs, apps, today):
             answers.append(f'{name}专业已于 {until} 到期未延续，请申请重新注册。')
         elif left <= 90:
             answers.append(f'{name}专业将于 {until} 到期（剩 {left} 天），请在到期30日前申请延续注册。')
+    ban = rules.active_sanction(person, today)
+    if ban is not None:
+        answers.insert(0, f'处于禁止申请期：因{states.SANCTIONS[ban.kind][1]}，自{ban.starts_on}至{ban.ends_on}'
+                          '不得申请注册，期满后方可再次申请。')
+    if reg is None:
+        lapsed = (Registration.select().where((Registration.person == person) & (Registration.state == 'lapsed'))
+                  .order_by(Registration.lapsed_on.desc()).first())
+        if lapsed is not None:
+            answers.append(f'注册（{lapsed.number}）已于 {lapsed.lapsed_on} 失效：'
+                           f'{states.LAPSE_REASONS.get(lapsed.end_reason, lapsed.end_reason)}。证书已作废；'
+                           '符合条件的可申请重新注册。')
     if reg is None and not any(a['app'].state not in states.FINAL_STATES for a in apps):
         answers.append('目前没有有效注册，也没有正在办理的业务：可申请初始注册（曾注销的申请重新注册）。')
     if not answers:

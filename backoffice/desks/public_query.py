@@ -1,8 +1,21 @@
-"""The public registry query (全国建筑市场监管公共服务平台 style): exact matches on indexed columns."""
+"""The public registry query (全国建筑市场监管公共服务平台 style): exact matches on indexed columns.
+
+A search by name + ID number confirms or denies a guessed ID number, so (issue 9):
+  - every search request counts against RATELIMIT_PUBLIC_SEARCH per client (the view's decorator),
+    hit or miss, valid or not;
+  - a well-formed name + ID search also counts against RATELIMIT_PUBLIC_SEARCH_TARGET, keyed by the
+    name and the masked ID number: guesses at one person's number share that count whatever client
+    (or how many clients) sends them;
+  - results show the ID number only through validators.mask_id_number, whose hidden part is far
+    larger than either limit lets a client try; the birth date is never shown.
+Offline-computable checks (length, check digit, region, date) answer at once; they reveal nothing a
+client could not compute itself.
+"""
 import datetime
 
 from models import Enterprise, Person, RegisteredSpecialty, Registration, Specialty
 
+from backoffice import limits
 from backoffice.validators import (ValidationError, mask_id_number, normalize_id_number, validate_id_number,
                          validate_registration_number)
 
@@ -34,6 +47,7 @@ def search(name='', id_number='', reg_number='', enterprise=''):
             number = validate_id_number(normalize_id_number(id_number))
         except ValidationError as exc:
             raise QueryError(exc.message, 'id_number') from None
+        limits.check('RATELIMIT_PUBLIC_SEARCH_TARGET', f'{name}|{mask_id_number(number)}')
         query = query.where((Person.id_number == number) & (Person.name == name))
     elif enterprise:
         query = query.where(Enterprise.name == enterprise)

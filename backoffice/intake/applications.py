@@ -9,7 +9,7 @@ from models import (Application, ApplicationCancelReason, ApplicationSpecialty, 
                     Enterprise, Material, Person, Qualification, RegisteredSpecialty, Registration, Specialty,
                     database)
 
-from backoffice.workflow import numbering, transitions, states
+from backoffice.workflow import numbering, rules, transitions, states
 from backoffice.intake import sms, uploads
 from backoffice.roles import APPLICANT, ENTERPRISE
 from backoffice.workflow.rules import active_registration, person_qualifications
@@ -111,7 +111,7 @@ def open_applications(person):
 
 def start(person, business_type):
     """The applicant's current editable application of this type, or a new draft."""
-    if business_type not in states.BUSINESS_TYPES:
+    if business_type not in states.APPLICANT_TYPES:
         raise FormErrors({'business_type': '业务类型无效'})
     existing = (Application.select().where((Application.person == person)
                                            & (Application.business_type == business_type)
@@ -232,7 +232,28 @@ def upload(app, kind, filename, data, actor):
     _require_owner(app, actor)
     if app.state not in EDITABLE:
         raise uploads.UploadError(f'申请当前状态为“{states.STATES[app.state]}”，不能上传材料', kind)
+    if kind in uploads.MATERIAL_KINDS and kind not in uploads.APPLICANT_KINDS:   # the commitment PDF: generated
+        raise uploads.UploadError('该材料由系统生成，不能自行上传', kind)
     return uploads.save_material(app, kind, filename, data)
+
+
+def forced_cancel_offer(app, today=None):
+    """For a 注销 the enterprise has not confirmed: (the day a 强制注销 may be asked for, whether
+    that day has come); None for any other application."""
+    if app.business_type != 'cancellation' or app.state != 'submitted' or app.initiated_by != 'applicant':
+        return None
+    due = rules.forced_cancel_due(app)
+    return (due, due is not None and (today or datetime.date.today()) >= due) if due else None
+
+
+def request_forced_cancel(app, actor, filename, data, comment=''):
+    """强制注销: the proof that the labour contract has ended, then the transition to the registry,
+    in one transaction (a refused request keeps nothing)."""
+    _require_owner(app, actor)
+    with database.atomic():
+        if filename or data:
+            uploads.save_material(app, 'contract_end_proof', filename, data)
+        return transitions.perform(app, 'request_forced_cancel', actor, comment=comment)
 
 
 def submit(app, actor, code):
@@ -294,7 +315,10 @@ def waiting_for(app):
         'correction': '注册机构要求补正，待本人补正后重新提交', 'submitted': '待聘用企业确认上报',
         'reported': '待注册机构受理', 'accepted': '注册机构审查中', 'approved': '已准予注册，待公告',
     }.get(app.state, states.STATES[app.state])
-    return holder, text, app.deadline
+    if app.business_type == 'cancellation' and app.state == 'approved':
+        holder, text = None, '注销已生效，待公告（可申请重新注册）'
+    # a deadline belongs to an application the registry still has to decide
+    return holder, text, app.deadline if app.state in ('reported', 'correction', 'accepted') else None
 
 
 # --- enterprise ---------------------------------------------------------------

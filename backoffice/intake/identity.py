@@ -2,17 +2,32 @@
 
 The real system hands identity to the national government-service platform, whose app does
 face recognition ("实人认证"). This system's built-in provider (BuiltinSmsProvider) checks:
-  1. the name and ID number match the qualification database (资格库) or an existing person
-     record (FAQ 8), and the ID number is valid (GB 11643, python-stdnum);
-  2. the person controls the mobile number, by a 6-digit SMS code.
-It does NOT prove that the person at the keyboard is the holder of that ID card: a production
-provider would add the platform's face recognition (liveness + match against the ID photo)
-or a bank-card / carrier three-element check before the account is opened.
+  1. the ID number is valid (GB 11643, python-stdnum);
+  2. name, ID number and 资格证书管理号 belong together in the qualification database (资格库):
+     the 管理号 names one qualification record whose holder has that ID number (or whose linked
+     person record has it, FAQ 8) and that name (as in the 资格库 or the person record). Name and ID
+     number are not secret (they appear, partly, on public pages and announcements); the 管理号 is
+     printed on the holder's paper certificate and published nowhere (domain §14);
+  3. the person controls the mobile number, by a 6-digit SMS code.
+It does NOT prove that the person at the keyboard is the holder of that ID card (whoever holds the
+paper certificate passes), and it does not check that the mobile number is registered to the holder.
+A production provider would add the platform's face recognition (liveness + match against the ID
+photo) or a bank-card / carrier three-element check before the account is opened.
+
+It is not an oracle: an unknown ID number, a name that does not match and a wrong 管理号 give one
+and the same message, after the same queries. Attempts are limited per client (RATELIMIT_SIGNUP, on
+the view) and per ID number (RATELIMIT_SIGNUP_ID, here), every attempt counted.
 """
+import re
+
 from models import Person, Qualification
 
+from backoffice import limits
 from backoffice.intake import sms
 from backoffice.validators import ValidationError, validate_id_number, validate_mobile
+
+NO_MATCH = ('身份核验未通过：姓名、身份证号和资格证书管理号不能同时与资格库对应。请对照纸质资格证书逐项核对后重新填写；'
+            '如确认无误，请联系考试管理机构核实资格库信息。')
 
 
 class IdentityError(Exception):
@@ -24,57 +39,137 @@ class IdentityError(Exception):
 class IdentityProvider:
     name = ''
     description = ''
+    checks = ()               # what the provider verifies (shown on the sign-up page)
+    does_not_check = ()       # and what it does not
 
-    def start(self, name, id_number, mobile):
+    def start(self, name, id_number, cert_number, mobile, client=None):
         raise NotImplementedError
 
-    def confirm(self, name, id_number, mobile, code):
+    def confirm(self, name, id_number, cert_number, mobile, code):
         raise NotImplementedError
 
 
 class BuiltinSmsProvider(IdentityProvider):
     name = 'builtin-sms'
-    description = ('本系统内置的身份核验：核对姓名、身份证号与资格库（或已有人员记录）一致，'
-                   '并通过发送到本人手机的短信验证码确认手机号。生产环境应接入国家政务服务平台的人脸识别（实人认证）。')
+    description = ('本系统内置的身份核验：姓名、身份证号和资格证书管理号须与资格库中的同一条资格证书记录一致，'
+                   '并通过发送到手机的短信验证码确认手机号。生产环境应接入国家政务服务平台的人脸识别（实人认证）。')
+    checks = (
+        '身份证号码符合国家标准（长度、出生日期、地区码、校验位）；',
+        '姓名、身份证号与资格证书管理号属于资格库中的同一条资格证书记录（管理号印在纸质资格证书上，任何公开页面都不显示）；',
+        '您能收到发往所填手机号码的短信验证码。',
+    )
+    does_not_check = (
+        '不核验操作人就是身份证持有人本人（持有纸质资格证书的人即可通过）；',
+        '不核验手机号码是否登记在本人名下。',
+    )
 
-    def _match(self, name, id_number, mobile):
-        name = (name or '').strip()
+    def _fields(self, name, id_number, cert_number, mobile):
+        """Checks a client can make offline (format only): field-level messages, no database."""
+        name = re.sub(r'\s+', '', name or '')
+        cert_number = re.sub(r'\s+', '', cert_number or '')
         if not name:
             raise IdentityError('请填写姓名', 'name')
+        if len(name) > 50:
+            raise IdentityError('姓名过长', 'name')
         try:
             number = validate_id_number(id_number)
         except ValidationError as exc:
             raise IdentityError(exc.message, 'id_number') from None
+        if not cert_number:
+            raise IdentityError('请填写资格证书管理号（见纸质资格证书）', 'cert_number')
+        if len(cert_number) > 30:
+            raise IdentityError('资格证书管理号过长', 'cert_number')
         try:
             mobile = validate_mobile(mobile)
         except ValidationError as exc:
             raise IdentityError(exc.message, 'mobile') from None
+        return name, number, cert_number, mobile
+
+    def _match(self, name, number, cert_number):
+        """One answer for every mismatch, after the same two indexed queries."""
+        limits.check('RATELIMIT_SIGNUP_ID', number)
+        qual = Qualification.get_or_none(Qualification.cert_number == cert_number)
         person = Person.get_or_none(Person.id_number == number)
-        quals = list(Qualification.select().where(Qualification.holder_id_number == number))
-        if person is None and not quals:
-            raise IdentityError('资格库中没有该身份证号的资格记录，请核对身份证号；如资格库信息有误，'
-                                '请联系考试管理机构', 'id_number')
-        names = {q.holder_name for q in quals} | ({person.name} if person else set())
-        if name not in names:
-            raise IdentityError('姓名与资格库中登记的姓名不一致。如您的姓名或身份证号已变更，'
-                                '请在注册账号后办理“信息修改或材料补充”', 'name')
-        return name, number, mobile
+        names = set()
+        holder = False
+        if qual is not None:
+            names.add(qual.holder_name)
+            holder = qual.holder_id_number == number
+            if person is not None and qual.person_id == person.id:
+                holder = True
+        if person is not None:
+            names.add(person.name)
+        if not (holder and name in names):
+            raise IdentityError(NO_MATCH, 'form')
 
-    def start(self, name, id_number, mobile):
-        name, number, mobile = self._match(name, id_number, mobile)
+    def start(self, name, id_number, cert_number, mobile, client=None):
+        name, number, cert_number, mobile = self._fields(name, id_number, cert_number, mobile)
+        self._match(name, number, cert_number)
         try:
-            sms.send_code(mobile, 'signup')
+            sms.send_code(mobile, 'signup', client=client)
         except sms.SmsError as exc:
-            raise IdentityError(exc.message, 'code') from None
+            raise IdentityError(exc.message, exc.field or 'code') from None
         return name, number, mobile
 
-    def confirm(self, name, id_number, mobile, code):
-        name, number, mobile = self._match(name, id_number, mobile)
+    def confirm(self, name, id_number, cert_number, mobile, code):
+        name, number, cert_number, mobile = self._fields(name, id_number, cert_number, mobile)
+        self._match(name, number, cert_number)
         try:
             sms.verify_code(mobile, 'signup', code)
         except sms.SmsError as exc:
             raise IdentityError(exc.message, 'code') from None
         return name, number, mobile
+
+    # --- 实名认证 of an enterprise (issue 12): the legal representative and the contact mobile ---
+    enterprise_checks = (
+        '统一社会信用代码符合国家标准（python-stdnum 校验位）；',
+        '法定代表人的身份证号码符合国家标准；本系统已登记该企业的，法定代表人姓名须与登记信息一致；',
+        '您能收到发往联系手机的短信验证码；',
+        '上传的营业执照须为真实的 JPG、PNG 图片或 PDF 文件，由注册机构人工审核后开通账号。',
+    )
+
+    def _enterprise_fields(self, uscc_code, legal_rep, legal_rep_id_number, mobile, known_check=True):
+        from models import Enterprise
+        from backoffice.validators import validate_uscc
+        try:
+            code = validate_uscc(uscc_code)
+        except ValidationError as exc:
+            raise IdentityError(exc.message, 'uscc') from None
+        legal_rep = re.sub(r'\s+', '', legal_rep or '')
+        if not legal_rep:
+            raise IdentityError('请填写法定代表人姓名', 'legal_rep')
+        if len(legal_rep) > 50:
+            raise IdentityError('法定代表人姓名过长', 'legal_rep')
+        try:
+            number = validate_id_number(legal_rep_id_number)
+        except ValidationError as exc:
+            raise IdentityError('法定代表人' + exc.message, 'legal_rep_id_number') from None
+        try:
+            mobile = validate_mobile(mobile)
+        except ValidationError as exc:
+            raise IdentityError(exc.message, 'mobile') from None
+        known = Enterprise.get_or_none(Enterprise.uscc == code)
+        if known_check and known is not None and known.legal_rep and known.legal_rep != legal_rep:
+            raise IdentityError('法定代表人与本系统登记的该企业信息不一致，请核对营业执照上的法定代表人', 'legal_rep')
+        return code, legal_rep, number, mobile
+
+    def enterprise_start(self, uscc_code, legal_rep, legal_rep_id_number, mobile, client=None, known_check=True):
+        """Check the fields, then send an SMS code to the contact mobile (IdentityError at a field).
+        known_check=False: a change of the enterprise's own data (its legal representative may change)."""
+        fields = self._enterprise_fields(uscc_code, legal_rep, legal_rep_id_number, mobile, known_check)
+        try:
+            sms.send_code(fields[3], 'enterprise_signup', client=client)
+        except sms.SmsError as exc:
+            raise IdentityError(exc.message, 'mobile' if exc.field == 'mobile' else 'code') from None
+        return fields
+
+    def enterprise_confirm(self, uscc_code, legal_rep, legal_rep_id_number, mobile, code, known_check=True):
+        fields = self._enterprise_fields(uscc_code, legal_rep, legal_rep_id_number, mobile, known_check)
+        try:
+            sms.verify_code(fields[3], 'enterprise_signup', code)
+        except sms.SmsError as exc:
+            raise IdentityError(exc.message, 'code') from None
+        return fields
 
 
 def provider():

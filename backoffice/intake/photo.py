@@ -7,11 +7,21 @@
 Images are read from their content (never the file name) with Pillow, guarded against
 decompression bombs; faces are found with OpenCV's frontal-face Haar cascade, which ships in
 the opencv-python-headless 4.x wheel (nothing is downloaded).
+
+Cost is bounded (a 40-megapixel phone photo once took 13 s and 500 MB):
+- a JPEG is decoded at reduced size (Pillow's draft mode: 1/2, 1/4 or 1/8 scale, straight from
+  the DCT) to about DRAFT_BOX, which is plenty for a 295×413 result; its declared size may be
+  at most MAX_JPEG_PIXELS;
+- any other image is decoded whole and may have at most MAX_PIXELS;
+- both sizes are checked on the header, before decoding;
+- at most PHOTO_MAX_CONCURRENT photos (setting, default 2) are processed at once per process;
+  a request that finds every slot busy for PHOTO_BUSY_WAIT seconds gets Busy ("系统繁忙").
 """
+import contextlib
 import dataclasses
 import io
 import sys
-import warnings
+import threading
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -20,7 +30,11 @@ OUT_W, OUT_H = 295, 413                 # 25 mm x 35 mm at 300 dpi
 MIN_INPUT_W, MIN_INPUT_H = 215, 300
 MIN_INPUT_BYTES = 30 * 1024
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000                 # larger images are refused before decoding
+MAX_PIXELS = 24_000_000                 # images decoded at full size (PNG): larger ones are refused
+MAX_JPEG_PIXELS = 50_000_000            # JPEG's declared size (decoded at reduced size, see DRAFT_BOX)
+DRAFT_BOX = (1000, 1000)                # a JPEG is decoded at the smallest DCT scale still >= this box
+MAX_CONCURRENT = 2                      # default of the PHOTO_MAX_CONCURRENT setting
+BUSY_WAIT = 5.0                         # default of the PHOTO_BUSY_WAIT setting (seconds)
 FACE_WIDTH = (0.30, 0.62)               # face box (brows to chin) width / photo width
 FACE_CENTER_X = (0.40, 0.60)
 FACE_TOP = (0.18, 0.45)                 # face box top / photo height
@@ -34,6 +48,44 @@ class ImageRejected(ValueError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+class Busy(ImageRejected):
+    """Every processing slot stayed busy: the caller answers "系统繁忙" (the request is not processed)."""
+
+    def __init__(self):
+        super().__init__('系统繁忙：正在处理的照片较多，请稍后再试')
+
+
+_slots_lock = threading.Lock()
+_slots = {'limit': None, 'semaphore': None}
+
+
+def _setting(name, default):
+    try:
+        from flask import current_app, has_app_context
+        if has_app_context():
+            return current_app.config.get(name, default)
+    except ImportError:            # pragma: no cover - Flask is always installed here
+        pass
+    return default
+
+
+@contextlib.contextmanager
+def processing_slot(limit=None, wait=None):
+    """Hold one of the process-wide processing slots; raise Busy after `wait` seconds without one."""
+    limit = max(1, int(limit if limit is not None else _setting('PHOTO_MAX_CONCURRENT', MAX_CONCURRENT)))
+    wait = float(wait if wait is not None else _setting('PHOTO_BUSY_WAIT', BUSY_WAIT))
+    with _slots_lock:
+        if _slots['limit'] != limit:
+            _slots['limit'], _slots['semaphore'] = limit, threading.BoundedSemaphore(limit)
+        semaphore = _slots['semaphore']
+    if not semaphore.acquire(timeout=wait):
+        raise Busy()
+    try:
+        yield
+    finally:
+        semaphore.release()
 
 
 @dataclasses.dataclass
@@ -53,45 +105,69 @@ class Report:
 
 def open_image(data, formats=('JPEG',), max_bytes=MAX_BYTES):
     """Decode bytes into an RGB Pillow image, refusing what is not an image of the given formats."""
+    rgb, is_colour, _size = _decode(data, formats, max_bytes)
+    return rgb, is_colour
+
+
+def _decode(data, formats=('JPEG',), max_bytes=MAX_BYTES, draft=True):
+    """(RGB image, is colour, declared size). A JPEG is decoded at reduced size (draft mode) unless
+    draft=False; sizes are checked on the header before anything is decoded."""
     names = {'JPEG': 'JPEG', 'PNG': 'PNG'}
     allowed = '或'.join(names[f] for f in formats)
     if len(data) > max_bytes:
         raise ImageRejected(f'文件过大（{len(data) // 1024} KB），不能超过 {max_bytes // 1024} KB')
-    old = Image.MAX_IMAGE_PIXELS
+    too_big = ImageRejected('图片尺寸过大，可能是异常文件')
     try:
-        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            if img.format not in formats:
-                raise ImageRejected(f'文件内容不是 {allowed} 图片')
-            if img.width * img.height > MAX_PIXELS:
-                raise ImageRejected('图片尺寸过大，可能是异常文件')
-            img.load()
+        # Pillow's own bomb guard (Image.MAX_IMAGE_PIXELS, process-wide) stays at its default;
+        # the caps below are checked explicitly, so no global is changed under other threads.
+        img = Image.open(io.BytesIO(data))
+        if img.format not in formats:
+            raise ImageRejected(f'文件内容不是 {allowed} 图片')
+        size = img.size
+        if size[0] * size[1] > (MAX_JPEG_PIXELS if img.format == 'JPEG' else MAX_PIXELS):
+            raise too_big
+        if img.format == 'JPEG' and draft:
+            img.draft('RGB', DRAFT_BOX)
+        if img.width * img.height > MAX_PIXELS:
+            raise too_big
+        img.load()
     except ImageRejected:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected('图片尺寸过大，可能是异常文件') from None
+    except Image.DecompressionBombError:
+        raise too_big from None
     except Exception:
         raise ImageRejected(f'文件内容不是有效的 {allowed} 图片，或文件已损坏') from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = old
+    orientation = img.getexif().get(0x0112, 1)
     img = ImageOps.exif_transpose(img)
+    if orientation in (5, 6, 7, 8):           # turned a quarter: the declared size the same way round
+        size = (size[1], size[0])
     is_colour = img.mode not in ('1', 'L', 'LA', 'I', 'F')
-    return img.convert('RGB'), is_colour
+    return img.convert('RGB'), is_colour, size
 
 
-_cascade = None
+_local = threading.local()
+_import_lock = threading.Lock()
+
+
+def _cv2():
+    """OpenCV, imported once under a lock: two threads importing it at once saw a half-made module
+    ("module 'cv2' has no attribute 'data'")."""
+    with _import_lock:
+        import cv2
+        return cv2
 
 
 def _faces(rgb):
-    global _cascade
-    import cv2
-    if _cascade is None:
-        _cascade = cv2.CascadeClassifier(cv2.data.haarcascades + 'haarcascade_frontalface_default.xml')
+    cv2 = _cv2()
+    # one classifier per thread: OpenCV's CascadeClassifier is not safe to share between threads
+    # (two requests at once sometimes found no face on the same photo)
+    cascade = getattr(_local, 'cascade', None)
+    if cascade is None:
+        cascade = _local.cascade = cv2.CascadeClassifier(
+            cv2.data.haarcascades + 'haarcascade_frontalface_default.xml')
     gray = cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2GRAY)
     side = min(gray.shape)
-    found = _cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(side // 8, side // 8))
+    found = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(side // 8, side // 8))
     return [tuple(int(v) for v in f) for f in found]
 
 
@@ -117,12 +193,17 @@ def _grey_like(rgb):
 
 
 def check_photo(data):
-    """Check a photo; Report.message is '审核成功' or every problem found."""
+    """Check a photo; Report.message is '审核成功' or every problem found. Raises Busy when every
+    processing slot stays taken."""
+    with processing_slot():
+        return _check_photo(data)
+
+
+def _check_photo(data):
     try:
-        rgb, colour = open_image(data)
+        rgb, colour, (w, h) = _decode(data)
     except ImageRejected as exc:
         return Report([exc.message])
-    w, h = rgb.size
     problems = []
     processed = (w, h) == (OUT_W, OUT_H)
     if not processed:
@@ -141,7 +222,8 @@ def check_photo(data):
         problems.append(f'检测到 {len(faces)} 张人脸，照片中只能有本人一人')
     else:
         fx, fy, fw, fh = faces[0]
-        ratio, cx, top = fw / w, (fx + fw / 2) / w, fy / h
+        dw, dh = rgb.size                       # face boxes are in decoded pixels (a JPEG may be reduced)
+        ratio, cx, top = fw / dw, (fx + fw / 2) / dw, fy / dh
         if ratio < FACE_WIDTH[0]:
             problems.append('头部在照片中过小，请裁剪使头部约占照片宽度的一半')
         elif ratio > FACE_WIDTH[1]:
@@ -158,8 +240,14 @@ def check_photo(data):
 def fix_photo(data):
     """Crop and scale to 295x413 with the face placed, whiten a near-white background.
 
-    Returns (jpeg bytes, Report of the result). Raises ImageRejected when it cannot be fixed.
+    Returns (jpeg bytes, Report of the result). Raises ImageRejected when it cannot be fixed (Busy when
+    every processing slot stays taken).
     """
+    with processing_slot():
+        return _fix_photo(data)
+
+
+def _fix_photo(data):
     rgb, colour = open_image(data)
     if not colour or _grey_like(rgb):
         raise ImageRejected('照片须为彩色照片')
@@ -184,12 +272,12 @@ def fix_photo(data):
     buf = io.BytesIO()
     out.save(buf, 'JPEG', quality=95, subsampling=0)
     result = buf.getvalue()
-    return result, check_photo(result)
+    return result, _check_photo(result)
 
 
 def _whiten(img, threshold=185):
     """Near-white areas connected to the edge become pure white (the person is left alone)."""
-    import cv2
+    cv2 = _cv2()
     arr = np.asarray(img).copy()
     mask = _near_white(arr, threshold=threshold, spread=45).astype(np.uint8)
     count, labels = cv2.connectedComponents(mask, connectivity=4)

@@ -1,11 +1,10 @@
-"""Uploaded materials: checked by content, never by file name; stored under UPLOAD_DIR."""
+"""Uploaded materials: checked by content, never by file name; stored through backoffice.storage
+(UPLOAD_DIR on local disk, or S3)."""
 import hashlib
-import os
-
-from flask import current_app
 
 from models import MATERIAL_KINDS, Material, database, now
 
+from backoffice import storage
 from backoffice.intake import photo
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -40,7 +39,10 @@ def _check(kind, data):
         raise UploadError(f'文件过大（{len(data) // 1024 // 1024} MB），不能超过 10 MB', kind)
     found = sniff(data)
     if kind == 'photo':
-        report = photo.check_photo(data)
+        try:
+            report = photo.check_photo(data)
+        except photo.Busy as exc:
+            raise UploadError(exc.message, kind) from None
         if not report.ok:
             raise UploadError('照片未通过照片处理工具审核：' + report.message, kind)
         return 'image/jpeg', 'jpg', report.message
@@ -67,11 +69,8 @@ def save_material(app, kind, filename, data):
         raise UploadError('材料类型无效', kind)
     content_type, ext, result = _check(kind, data)
     digest = hashlib.sha256(data).hexdigest()
-    rel = os.path.join(str(app.id), f'{kind}-{digest[:16]}.{ext}')
-    path = os.path.join(current_app.config['UPLOAD_DIR'], rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'wb') as fh:
-        fh.write(data)
+    rel = f'{app.id}/{kind}-{digest[:16]}.{ext}'
+    storage.uploads().put_bytes(rel, data, content_type)      # local disk or S3 (backoffice.storage)
     with database.atomic():
         if kind in SINGLE_KINDS:
             Material.delete().where((Material.application == app) & (Material.kind == kind)).execute()

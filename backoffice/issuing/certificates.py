@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from models import (Application, Certificate, Material, Person, RegisteredSpecialty, Registration, Specialty,
                     database)
 
+from backoffice import storage
 from backoffice.workflow import numbering
 from backoffice.workflow.calendar import add_years
 from backoffice.validators import mask_id_number
@@ -15,7 +16,8 @@ from backoffice.validators import mask_id_number
 USE_DAYS = 180
 AUTHORITY = '中华人民共和国住房和城乡建设部'
 STATUS_LABELS = {
-    'valid': '有效', 'expired': '已过使用有效期', 'cancelled': '已注销或作废', 'unknown': '查无此证书',
+    'valid': '有效', 'expired': '已过使用有效期', 'lapsed': '注册已失效，证书作废', 'cancelled': '已注销或作废',
+    'unknown': '查无此证书',
 }
 
 
@@ -85,11 +87,13 @@ def verify_url(certificate):
 
 
 def status(certificate, today=None):
-    """'valid', 'expired', 'cancelled' or 'unknown'."""
+    """'valid', 'expired', 'lapsed', 'cancelled' or 'unknown'."""
     today = today or datetime.date.today()
     if certificate is None:
         return 'unknown'
     reg = Registration.get_by_id(certificate.registration_id)
+    if reg.state == 'lapsed':
+        return 'lapsed'
     if certificate.state != 'valid' or reg.state != 'active':
         return 'cancelled'
     if certificate.use_until < today:
@@ -103,8 +107,13 @@ def _material_path(person_id, kind):
            .order_by(Material.id.desc()).first())
     if row is None:
         return None
-    path = os.path.join(current_app.config['UPLOAD_DIR'], row.stored_path) if has_app_context() else row.stored_path
-    return path if os.path.exists(path) else None
+    if not has_app_context():
+        return row.stored_path if os.path.exists(row.stored_path) else None
+    found = storage.as_file(storage.uploads(), row.stored_path)     # a local path, or the bytes from S3
+    if found is None or isinstance(found, str):
+        return found
+    from reportlab.lib.utils import ImageReader
+    return ImageReader(found)
 
 
 def certificate_data(certificate, masked=False):
@@ -112,18 +121,23 @@ def certificate_data(certificate, masked=False):
     reg = Registration.get_by_id(certificate.registration_id)
     person = Person.get_by_id(certificate.person_id)
     ent = reg.enterprise
+    state = status(certificate)
+    void = state in ('cancelled', 'lapsed')
+    which = RegisteredSpecialty.registration == reg
+    if not void:        # a void certificate's copy is a record: it shows what it certified, marked 作废
+        which &= RegisteredSpecialty.state == 'active'
     specialties = [(s.name, rs.valid_until) for rs, s in
                    ((rs, rs.specialty) for rs in RegisteredSpecialty.select(RegisteredSpecialty, Specialty)
-                    .join(Specialty).where((RegisteredSpecialty.registration == reg)
-                                           & (RegisteredSpecialty.state == 'active'))
-                    .order_by(Specialty.sort))]
+                    .join(Specialty).where(which).order_by(Specialty.sort))]
     return {
         'serial': certificate.serial,
-        'name': person.name, 'gender': person.gender, 'birth_date': person.birth_date,
+        # masked (public pages): no birth date next to the masked number (domain §14)
+        'name': person.name, 'gender': person.gender, 'birth_date': None if masked else person.birth_date,
         'id_number': mask_id_number(person.id_number) if masked else person.id_number,
         'number': reg.full_number, 'enterprise': ent.name, 'uscc': ent.uscc,
         'province': reg.province.name,
         'specialties': specialties, 'issued_on': certificate.issued_on, 'use_until': certificate.use_until,
         'authority': AUTHORITY, 'qr_text': verify_url(certificate),
         'photo': _material_path(person.id, 'photo'), 'signature': _material_path(person.id, 'signature'),
+        'void_mark': (f'{STATUS_LABELS[state]}，仅供存档，不作执业证明' if void else ''),
     }

@@ -4,13 +4,13 @@ import datetime
 from flask import current_app, has_app_context
 
 from models import (Application, ApplicationRefusalGround, ApplicationSpecialty, Person,
-                    Qualification, RegisteredSpecialty, Registration, Specialty)
+                    Qualification, RefusalGround, RegisteredSpecialty, Registration, Sanction, Specialty)
 
 from backoffice.issuing import certificates
-from backoffice.workflow import numbering
+from backoffice.workflow import changes, numbering
 from backoffice.workflow.calendar import add_working_days, add_years
 from backoffice.workflow.rules import chosen_specialties
-from backoffice.workflow.states import WorkflowError
+from backoffice.workflow.states import CONCEALMENT_GROUND, SANCTIONS, WorkflowError
 from backoffice.validators import ValidationError, id_number_facts, validate_id_number
 
 VALIDITY_YEARS = 3
@@ -20,14 +20,23 @@ def _config(key, default):
     return current_app.config.get(key, default) if has_app_context() else default
 
 
+def start_acceptance_clock(ctx):
+    """上报 (or a submission that goes straight to the registry): 受理 or one 补正 notice is due
+    within ACCEPTANCE_WORKING_DAYS (5) working days."""
+    deadline = add_working_days(ctx.today, _config('ACCEPTANCE_WORKING_DAYS', 5), _config('HOLIDAYS', []))
+    Application.update(deadline=deadline).where(Application.id == ctx.app.id).execute()
+
+
 def start_review_clock(ctx):
-    """受理: the decision is due 20 working days later (+10 when a joint review is needed)."""
-    days = _config('DECISION_WORKING_DAYS', 20)
+    """受理: the decision is due 20 working days later (+10 when a joint review is needed);
+    延续注册 has its own settings (the 2007 rules were shorter)."""
+    renewal = ctx.app.business_type == 'renewal'
+    days = _config('RENEWAL_DECISION_WORKING_DAYS' if renewal else 'DECISION_WORKING_DAYS', 20)
     joint = (Specialty.select().join(ApplicationSpecialty)
              .where((ApplicationSpecialty.application == ctx.app) & (Specialty.joint_review == True))  # noqa
              .exists())
     if joint:
-        days += _config('JOINT_REVIEW_WORKING_DAYS', 10)
+        days += _config('RENEWAL_JOINT_REVIEW_WORKING_DAYS' if renewal else 'JOINT_REVIEW_WORKING_DAYS', 10)
     deadline = add_working_days(ctx.today, days, _config('HOLIDAYS', []))
     Application.update(deadline=deadline, accepted_by=ctx.actor, correction_note='').where(
         Application.id == ctx.app.id).execute()
@@ -56,6 +65,9 @@ def record_refusal(ctx):
     ids = sorted({int(i) for i in ctx.data.get('grounds', [])})
     ApplicationRefusalGround.insert_many(
         [{'application': ctx.app.id, 'ground': i} for i in ids]).on_conflict_ignore().execute()
+    if ids and RefusalGround.select().where(RefusalGround.id.in_(ids)
+                                           & (RefusalGround.text == CONCEALMENT_GROUND)).exists():
+        start_sanction(ctx, 'concealment')
     Application.update(refusal_text=ctx.data.get('text', '') or ctx.comment or '').where(
         Application.id == ctx.app.id).execute()
 
@@ -65,6 +77,7 @@ def apply_info_change(ctx):
     record_decider(ctx)
     app = ctx.app
     person = Person.get_by_id(app.person_id)
+    old_id_number = person.id_number
     if app.new_id_number:
         try:
             number = validate_id_number(app.new_id_number)
@@ -79,6 +92,76 @@ def apply_info_change(ctx):
         person.name = app.new_name.strip()
     person.updated_at = datetime.datetime.now().replace(microsecond=0)
     person.save()
+    _correct_qualifications(ctx, person, old_id_number)
+    changes.record([r for (r,) in Registration.select(Registration.id).where(
+        (Registration.person == person.id) & (Registration.state == 'active')).tuples()], 'holder_changed')
+
+
+def _correct_qualifications(ctx, person, old_id_number):
+    """FAQ 8: an approved 信息修改 corrects the 资格库 records too; the old values stay in the audit."""
+    from backoffice import audit
+    rows = Qualification.select().where((Qualification.person == person.id)
+                                        | Qualification.holder_id_number.in_({old_id_number, person.id_number}))
+    for q in rows:
+        diff = [{"field": f, "label": label, "old": old, "new": new} for f, label, old, new in (
+            ('holder_name', '姓名（资格库）', q.holder_name, person.name),
+            ('holder_id_number', '身份证号（资格库）', q.holder_id_number, person.id_number)) if old != new]
+        if not diff:
+            continue
+        Qualification.update(holder_name=person.name, holder_id_number=person.id_number, person=person.id).where(
+            Qualification.id == q.id).execute()
+        audit.record('correct_qualification', object_type='qualification', object_id=q.id, actor=ctx.actor,
+                     comment=f'信息修改 {ctx.app.number} 准予变更，更正资格库记录 {q.cert_number}', changes=diff)
+
+
+def cancel_registration(ctx):
+    """注销 takes effect now (enterprise confirmation or registry decision): the registration ends,
+    its specialties and certificates with it, and 重新注册 is possible at once (FAQ 14). Idempotent:
+    the announcement that later lists the 注销 finds nothing left to do."""
+    app = ctx.app
+    reg = Registration.get_or_none((Registration.person == app.person_id) & (Registration.state == 'active'))
+    if reg is None:
+        return
+    Registration.update(state='cancelled', cancelled_on=ctx.today).where(Registration.id == reg.id).execute()
+    RegisteredSpecialty.update(state='cancelled').where(
+        (RegisteredSpecialty.registration == reg) & (RegisteredSpecialty.state.in_(('active', 'expired')))).execute()
+    certificates.void_for(reg)
+    Application.update(registration=reg).where(Application.id == app.id).execute()
+    changes.record([reg.id], 'cancelled')
+
+
+def start_sanction(ctx, kind):
+    """A ban on new applications from today (Art. 33: 1 year, Art. 34: 3 years), the last day inclusive."""
+    years = SANCTIONS[kind][0]
+    Sanction.create(person=ctx.app.person_id, kind=kind, starts_on=ctx.today,
+                    ends_on=add_years(ctx.today, years) - datetime.timedelta(days=1), application=ctx.app.id,
+                    decided_by=ctx.actor, note=(ctx.comment or '').strip())
+
+
+def decide_registry_cancellation(ctx):
+    """依法注销 (Art. 17): the registry's decision, recorded and in effect at once; a registration
+    obtained by deception (Art. 34) also bans new applications for 3 years."""
+    Application.update(decided_by=ctx.actor, change_explanation=ctx.comment.strip()).where(
+        Application.id == ctx.app.id).execute()
+    cancel_registration(ctx)
+    if ctx.data.get('deception'):
+        start_sanction(ctx, 'deception')
+
+
+def decide_forced_cancellation(ctx):
+    """强制注销 approved: the registration ends at once, as with the enterprise's confirmation."""
+    record_decider(ctx)
+    cancel_registration(ctx)
+
+
+def apply_enterprise_change(ctx):
+    """变更注册 (Art. 13): the registration stays, with its validity; a new certificate carries the
+    enterprise's new name (the old one is void)."""
+    record_decider(ctx)
+    reg = Registration.get((Registration.person == ctx.app.person_id) & (Registration.state == 'active'))
+    Application.update(registration=reg).where(Application.id == ctx.app.id).execute()
+    certificates.issue(reg, ctx.today)
+    changes.record([reg.id], 'enterprise_changed')
 
 
 def take_effect(ctx):
@@ -107,16 +190,13 @@ def take_effect(ctx):
             rs.save()
         Application.update(registration=reg).where(Application.id == app.id).execute()
     elif kind == 'cancellation':
-        reg = Registration.get((Registration.person == person) & (Registration.state == 'active'))
-        reg.state, reg.cancelled_on = 'cancelled', today
-        reg.save()
-        RegisteredSpecialty.update(state='cancelled').where(
-            RegisteredSpecialty.registration == reg).execute()
-        certificates.void_for(reg)
-        Application.update(registration=reg).where(Application.id == app.id).execute()
+        cancel_registration(ctx)           # normally done already, when the enterprise confirmed
+        return
+    elif kind == 'change':                 # in effect since the registry's decision
         return
     # a new certificate reflects the registration as it now stands
     certificates.issue(reg, today)
+    changes.record([reg.id], {'addition': 'specialty_added', 'renewal': 'renewed'}.get(kind, 'registered'))
 
 
 def _create_registration(app, person, today):
@@ -220,3 +300,4 @@ def _create_registrations_bulk(contexts):
     Application.bulk_update(apps, fields=[Application.registration], batch_size=300)
     certificates.issue_new(
         [(reg_ids[a.person_id], persons[a.person_id], until if chosen[a.id] else None) for a in apps], today)
+    changes.record([reg_ids[a.person_id] for a in apps], 'registered')

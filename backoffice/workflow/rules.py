@@ -1,13 +1,15 @@
 """Guard rules (domain §2-§5). Each takes a TransitionContext and returns None when the
 rule holds, or a Chinese message saying what is wrong and what to do."""
 
+import datetime
+
 from models import (Application, ApplicationSpecialty, ExternalRegistration, Material,
-                    Qualification, RegisteredSpecialty, Registration, RefusalGround, Specialty)
+                    Qualification, RegisteredSpecialty, Registration, RefusalGround, Sanction, Specialty)
 from models import MATERIAL_KINDS
 
 from backoffice.validators import ValidationError, age_on, validate_id_number
-from backoffice.workflow.calendar import add_years
-from backoffice.workflow.states import BUSINESS_TYPES, STATES
+from backoffice.workflow.calendar import add_working_days, add_years
+from backoffice.workflow.states import BUSINESS_TYPES, SANCTIONS, STATES
 
 MAX_AGE = 65
 RENEWAL_MIN_DAYS = 30
@@ -116,7 +118,13 @@ def commitment_accepted(ctx):
 
 def under_age_limit(ctx):
     if age_on(ctx.app.person.birth_date, ctx.today) >= MAX_AGE:
-        return f'申请人年龄已满{MAX_AGE}周岁，不予注册'
+        return (f'申请人年龄已满{MAX_AGE}周岁，依据《注册建造师管理规定》第十五条第（十）项'
+                f'（年龄超过65周岁）不予注册')
+
+
+def _renewal_earliest_days():
+    from flask import current_app, has_app_context
+    return current_app.config.get('RENEWAL_EARLIEST_DAYS', 90) if has_app_context() else 90
 
 
 def renewal_window(ctx):
@@ -134,6 +142,10 @@ def renewal_window(ctx):
             problems.append(f'{s.name}已于{rs.valid_until}过期，请申请重新注册')
         elif (rs.valid_until - ctx.today).days < RENEWAL_MIN_DAYS:
             problems.append(f'{s.name}将于{rs.valid_until}到期，延续注册须在到期30日前申请')
+        elif (rs.valid_until - ctx.today).days > _renewal_earliest_days():
+            opens = rs.valid_until - datetime.timedelta(days=_renewal_earliest_days())
+            problems.append(f'{s.name}有效期至{rs.valid_until}，延续注册自{opens}起方可申请'
+                            f'（到期前{_renewal_earliest_days()}日内）')
     if problems:
         return '；'.join(problems)
 
@@ -150,10 +162,14 @@ def addition_specialties_new(ctx):
 
 
 def no_external_conflict(ctx):
-    """FAQ 9: a registration elsewhere (二级建造师, another profession) blocks this one."""
-    other = ExternalRegistration.get_or_none(
-        (ExternalRegistration.id_number == ctx.app.person.id_number)
-        & (ExternalRegistration.active == True))  # noqa: E712
+    """FAQ 9: a registration at another enterprise (二级建造师, another profession) blocks this one;
+    one at the same enterprise (same USCC) does not."""
+    ent = ctx.app.enterprise
+    query = ((ExternalRegistration.id_number == ctx.app.person.id_number)
+             & (ExternalRegistration.active == True))  # noqa: E712
+    if ent is not None:
+        query &= (ExternalRegistration.enterprise_uscc != ent.uscc)
+    other = ExternalRegistration.get_or_none(query)
     if other is not None:
         where = f'在“{other.enterprise_name}”' if other.enterprise_name else ''
         return (f'全国建筑市场监管公共服务平台显示您已{where}注册为{other.category}'
@@ -164,14 +180,19 @@ def no_other_open_application(ctx):
     other = (Application.select().where(
         (Application.person == ctx.app.person) & (Application.id != ctx.app.id)
         & (Application.state.in_(OPEN_STATES)) & (Application.state != 'draft')
-        & (Application.business_type != 'info_change')).first())
+        & (Application.business_type != 'info_change')
+        # a confirmed 注销 has already taken effect; it only waits to be listed in an announcement
+        & ~((Application.business_type == 'cancellation') & (Application.state == 'approved'))).first())
     if other is not None:
         return (f'您有正在办理的{BUSINESS_TYPES[other.business_type]}申请（{other.number}，'
                 f'{STATES[other.state]}），办结后才能提交新的申请')
 
 
 def still_applicable(ctx):
-    """At announcement: the registration the decision changes is still in the state it expects."""
+    """At announcement: the registration the decision changes is still in the state it expects.
+    A 注销 took effect when it was confirmed (or decided); the announcement lists it for information."""
+    if ctx.app.business_type in ('cancellation', 'change'):      # in effect already; listed for information
+        return None
     if ctx.app.business_type in ('initial', 'reregister'):
         return no_active_registration(ctx)
     return has_active_registration(ctx)
@@ -186,6 +207,8 @@ def _still_applicable_bulk(contexts):
             Registration.person.in_(pids[k:k + 900]) & (Registration.state == 'active')).tuples()}
     out = {}
     for c in contexts:
+        if c.app.business_type in ('cancellation', 'change'):
+            continue
         fresh = c.app.business_type in ('initial', 'reregister')
         if fresh == (c.app.person_id in active):
             out[c.app.id] = still_applicable(c)          # the single form words the message
@@ -237,6 +260,42 @@ def not_the_acceptor(ctx):
         return '受理人与审查人不能为同一人，请由其他审查人员办理'
 
 
+def forced_cancel_due(app):
+    """The day from which the holder may ask for a 强制注销: CANCEL_CONFIRM_WORKING_DAYS working days
+    after the 注销 was submitted to the enterprise (None while it was never submitted)."""
+    from flask import current_app, has_app_context
+    if app.submitted_at is None:
+        return None
+    cfg = current_app.config if has_app_context() else {}
+    days = cfg.get('CANCEL_CONFIRM_WORKING_DAYS', 10)
+    return add_working_days(app.submitted_at.date(), days, cfg.get('HOLIDAYS', []))
+
+
+def enterprise_confirmation_overdue(ctx):
+    due = forced_cancel_due(ctx.app)
+    if due is None or ctx.today < due:
+        return (f'企业确认注销的期限尚未届满（{due or "提交后"}起仍未确认的，可申请强制注销），'
+                '请先联系聘用企业确认')
+
+
+def active_sanction(person, today):
+    return (Sanction.select().where((Sanction.person == person) & (Sanction.starts_on <= today)
+                                    & (Sanction.ends_on >= today)).order_by(Sanction.ends_on.desc()).first())
+
+
+def not_banned(ctx):
+    """Art. 33/34: no new application while a ban runs."""
+    ban = active_sanction(ctx.app.person, ctx.today)
+    if ban is not None:
+        return (f'因{SANCTIONS[ban.kind][1]}，自{ban.starts_on}至{ban.ends_on}不得申请注册；'
+                f'请于{ban.ends_on + datetime.timedelta(days=1)}以后再申请')
+
+
+def registry_initiated(ctx):
+    if ctx.app.initiated_by != 'registry':
+        return f'只有注册机构发起的{BUSINESS_TYPES[ctx.app.business_type]}才能由注册机构直接决定'
+
+
 def comment_given(ctx):
     if not (ctx.comment or '').strip():
         return f'请填写{ctx.transition.comment_label}'
@@ -276,6 +335,9 @@ RULE_LABELS = {
     'comment_given': '已填写意见',
     'refusal_grounds_given': '已选择不予注册依据',
     'still_applicable': '公告时注册状态仍符合决定',
+    'registry_initiated': '由注册机构依法发起',
+    'enterprise_confirmation_overdue': '企业逾期未确认注销',
+    'not_banned': '不在禁止申请期内（第三十三、三十四条）',
 }
 
 

@@ -10,7 +10,10 @@ BUSINESS_TYPES = {
     'cancellation': '注销注册',
     'reregister': '重新注册',
     'info_change': '信息修改',
+    'change': '变更注册',
 }
+# What an applicant may file (变更注册 is started by the registry when an enterprise's name changes)
+APPLICANT_TYPES = ('initial', 'addition', 'renewal', 'cancellation', 'reregister', 'info_change')
 
 STATES = {
     'draft': '草稿',
@@ -48,3 +51,39 @@ class WorkflowError(Exception):
         super().__init__('；'.join(messages))
         self.messages = list(messages)
         self.kind = kind          # 'permission', 'state', 'rule', 'conflict', 'unknown'
+
+# --- the registration's own life cycle (domain §12) -------------------------------------
+
+REGISTRATION_STATES = {
+    'active': '有效',
+    'lapsed': '已失效',
+    'cancelled': '已注销',
+}
+SPECIALTY_STATES = {
+    'active': '有效',
+    'expired': '已过有效期',
+    'lapsed': '已失效',
+    'cancelled': '已注销',
+}
+# Why a registration lapsed (Art. 16)
+LAPSE_REASONS = {
+    'expired': '注册有效期满且未延续注册',
+    'age': '年龄超过65周岁',
+    'enterprise': '聘用企业破产、营业执照被吊销或资质被撤回、撤销',
+}
+# An enterprise's standing; any status but 'normal' ends its staff's registrations (Art. 16)
+ENTERPRISE_STATUSES = {
+    'normal': '正常',
+    'bankrupt': '破产',
+    'licence_revoked': '营业执照被吊销',
+    'qualification_revoked': '资质被撤回或撤销',
+}
+SYSTEM_ROLE = 'system'          # the actor of scheduled work (lapse); no user account
+
+# Bans on new applications (Art. 33, 34): kind → (years, label)
+SANCTIONS = {
+    'concealment': (1, '隐瞒有关情况或者提供虚假材料申请注册（第三十三条）'),
+    'deception': (3, '以欺骗、贿赂等不正当手段取得注册被撤销（第三十四条）'),
+}
+# The refusal ground (RefusalGround.text) that starts the 1-year ban
+CONCEALMENT_GROUND = '隐瞒有关情况或者提供虚假材料申请注册'

@@ -9,11 +9,15 @@ import dataclasses
 import datetime
 from typing import Callable, Optional
 
-from models import (Application, AuditEvent, User, database, now)
+from models import (Application, User, database, now)
+
+from backoffice import audit
 
 from backoffice.workflow import effects, rules
+from backoffice.notify import outbox
 from backoffice.roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, REVIEWER, ROLES
-from backoffice.workflow.states import ALL, BUSINESS_TYPES, REVIEWED, STATES, WITH_ENTERPRISE, WorkflowError
+from backoffice.workflow.states import (APPLICANT_TYPES, BUSINESS_TYPES, REVIEWED, STATES, WITH_ENTERPRISE,
+                                       WorkflowError)
 
 @dataclasses.dataclass(frozen=True)
 class Transition:
@@ -43,28 +47,28 @@ class TransitionContext:
 # Rules checked when an applicant submits (or resubmits after 补正 / 退回).
 _R = rules
 SUBMIT_RULES = {
-    'initial': (_R.specialties_chosen, _R.qualified_for_specialties, _R.identity_matches_qualification,
+    'initial': (_R.not_banned, _R.specialties_chosen, _R.qualified_for_specialties, _R.identity_matches_qualification,
                 _R.no_active_registration, _R.no_other_open_application, _R.enterprise_verified,
                 _R.contract_dates_valid, _R.under_age_limit, _R.no_external_conflict,
                 _R.within_window_or_continuing_education, _R.required_materials('photo', 'signature'),
                 _R.commitment_accepted),
-    'addition': (_R.has_active_registration, _R.specialties_chosen, _R.qualified_for_specialties,
+    'addition': (_R.not_banned, _R.has_active_registration, _R.specialties_chosen, _R.qualified_for_specialties,
                  _R.identity_matches_qualification, _R.addition_specialties_new,
                  _R.no_other_open_application, _R.under_age_limit,
                  _R.required_materials('photo', 'signature'), _R.commitment_accepted),
-    'renewal': (_R.has_active_registration, _R.specialties_chosen, _R.renewal_window,
+    'renewal': (_R.not_banned, _R.has_active_registration, _R.specialties_chosen, _R.renewal_window,
                 _R.no_other_open_application, _R.enterprise_verified, _R.same_enterprise_as_registration,
                 _R.contract_dates_valid, _R.under_age_limit, _R.no_external_conflict,
                 _R.required_materials('photo', 'signature', 'continuing_education'),
                 _R.commitment_accepted),
     'cancellation': (_R.has_active_registration, _R.identity_matches_qualification,
                      _R.no_other_open_application, _R.cancel_reasons_chosen),
-    'reregister': (_R.specialties_chosen, _R.qualified_for_specialties, _R.identity_matches_qualification,
+    'reregister': (_R.not_banned, _R.specialties_chosen, _R.qualified_for_specialties, _R.identity_matches_qualification,
                    _R.no_active_registration, _R.no_other_open_application, _R.enterprise_verified,
                    _R.contract_dates_valid, _R.under_age_limit, _R.no_external_conflict,
                    _R.within_window_or_continuing_education, _R.required_materials('photo', 'signature'),
                    _R.commitment_accepted),
-    'info_change': (_R.info_change_valid,),
+    'info_change': (_R.info_change_valid, _R.commitment_accepted),
 }
 # Rules a reviewer's approval re-checks: the world may have changed since submission.
 DECISION_RULES = {
@@ -89,22 +93,27 @@ TRANSITIONS = [
     *_by_type('submit', '提交', {t: SUBMIT_RULES[t] for t in WITH_ENTERPRISE + ('cancellation',)},
               ('draft', 'returned'), 'submitted', (APPLICANT,), stamp='submitted_at'),
     *_by_type('submit', '提交', {t: SUBMIT_RULES[t] for t in ('addition', 'info_change')},
-              ('draft',), 'reported', (APPLICANT,), stamp='submitted_at'),
+              ('draft',), 'reported', (APPLICANT,), stamp='submitted_at', effect=effects.start_acceptance_clock),
     *_by_type('resubmit', '补正后提交', {t: SUBMIT_RULES[t] for t in REVIEWED},
-              ('correction',), 'reported', (APPLICANT,), stamp='submitted_at'),
-    Transition('abandon', '放弃申请', ALL, ('draft', 'returned', 'correction'), 'withdrawn', (APPLICANT,)),
+              ('correction',), 'reported', (APPLICANT,), stamp='submitted_at', effect=effects.start_acceptance_clock),
+    Transition('abandon', '放弃申请', APPLICANT_TYPES, ('draft', 'returned', 'correction'), 'withdrawn', (APPLICANT,)),
     # enterprise (never sees 增项 or 信息修改: FAQ 13)
     Transition('report', '上报', WITH_ENTERPRISE, ('submitted',), 'reported', (ENTERPRISE,),
-               guards=(_R.enterprise_verified,), stamp='reported_at'),
+               guards=(_R.enterprise_verified,), stamp='reported_at', effect=effects.start_acceptance_clock),
     Transition('confirm_cancel', '确认注销', ('cancellation',), ('submitted',), 'approved', (ENTERPRISE,),
-               stamp='reported_at'),
+               stamp='reported_at', effect=effects.cancel_registration),
     Transition('return', '退回', WITH_ENTERPRISE + ('cancellation',), ('submitted',), 'returned',
                (ENTERPRISE,), guards=(_R.comment_given,), effect=effects.record_return_reason,
                comment_label='退回原因'),
     Transition('withdraw', '撤回', WITH_ENTERPRISE + ('cancellation',), ('submitted',), 'withdrawn',
                (ENTERPRISE,)),
+    # 强制注销: the enterprise let the confirmation period pass; the holder asks the registry with proof
+    Transition('request_forced_cancel', '申请强制注销', ('cancellation',), ('submitted',), 'reported', (APPLICANT,),
+               guards=(_R.enterprise_confirmation_overdue, _R.has_active_registration,
+                       _R.required_materials('contract_end_proof')), stamp='reported_at',
+               effect=effects.start_acceptance_clock),
     # registry: acceptance
-    Transition('accept', '受理', REVIEWED, ('reported',), 'accepted', (ACCEPTOR,),
+    Transition('accept', '受理', REVIEWED + ('cancellation',), ('reported',), 'accepted', (ACCEPTOR,),
                effect=effects.start_review_clock, stamp='accepted_at'),
     Transition('request_correction', '要求补正', REVIEWED, ('reported',), 'correction', (ACCEPTOR,),
                guards=(_R.comment_given,), effect=effects.record_correction_note,
@@ -117,8 +126,23 @@ TRANSITIONS = [
     Transition('refuse', '不予注册', REVIEWED, ('accepted',), 'refused', (REVIEWER,),
                guards=(_R.not_the_acceptor, _R.refusal_grounds_given), stamp='decided_at',
                effect=effects.record_refusal),
+    Transition('approve', '准予强制注销', ('cancellation',), ('accepted',), 'approved', (REVIEWER,),
+               guards=(_R.not_the_acceptor, _R.has_active_registration), stamp='decided_at',
+               effect=effects.decide_forced_cancellation),
+    Transition('refuse', '不予强制注销', ('cancellation',), ('accepted',), 'refused', (REVIEWER,),
+               guards=(_R.not_the_acceptor, _R.comment_given), stamp='decided_at', effect=effects.record_refusal,
+               comment_label='不予强制注销的理由'),
+    # registry: 依法注销 (Art. 17), started and decided by the registry, in effect at once
+    Transition('registry_cancel', '依法注销', ('cancellation',), ('draft',), 'approved', (REVIEWER, ADMIN),
+               guards=(_R.registry_initiated, _R.has_active_registration, _R.cancel_reasons_chosen,
+                       _R.comment_given),
+               effect=effects.decide_registry_cancellation, stamp='decided_at', comment_label='注销决定说明'),
+    # registry: 变更注册 (Art. 13) when the enterprise's name changes; validity unchanged, a new certificate
+    Transition('registry_change', '变更注册', ('change',), ('draft',), 'approved', (ADMIN, ACCEPTOR, REVIEWER),
+               guards=(_R.registry_initiated, _R.has_active_registration), effect=effects.apply_enterprise_change,
+               stamp='decided_at', comment_label='变更内容'),
     # publishing an announcement makes the decision take effect
-    Transition('announce', '公告生效', WITH_ENTERPRISE + ('addition', 'cancellation'), ('approved',),
+    Transition('announce', '公告生效', WITH_ENTERPRISE + ('addition', 'cancellation', 'change'), ('approved',),
                'announced', (REVIEWER, ADMIN), guards=(_R.still_applicable,),
                effect=effects.take_effect, bulk_effect=effects.take_effect_many,
                stamp='announced_at'),
@@ -216,9 +240,9 @@ def perform(application, name, actor, comment='', today=None, **data):
         app.state, app.version = t.target, app.version + 1
         if t.effect is not None:
             t.effect(ctx)
-        AuditEvent.create(application=app, object_type='application', object_id=app.id, action=t.name,
-                          actor=actor, actor_role=actor.role, from_state=from_state, to_state=t.target,
-                          comment=comment or '')
+        outbox.on_transition(ctx)           # the notifications, in this transaction (backoffice.notify)
+        audit.record(t.name, application=app.id, object_type='application', object_id=app.id, actor=actor,
+                     actor_role=actor.role, from_state=from_state, to_state=t.target, comment=comment or '')
     return Application.get_by_id(app_id)
 
 
@@ -280,8 +304,8 @@ def perform_many(application_ids, name, actor, comment='', today=None, **data):
             elif t.effect is not None:
                 for ctx in group:
                     t.effect(ctx)
-        for k in range(0, len(events), 500):
-            AuditEvent.insert_many(events[k:k + 500]).execute()
+        outbox.on_transitions(contexts)     # the notifications, in this transaction (backoffice.notify)
+        audit.record_many(events)
     return len(apps)
 
 

@@ -1,4 +1,5 @@
 """The Flask-Admin staff back office: every view, in menu order."""
+from models import (EnterpriseSignup, Notification, NotificationTemplate)  # noqa: I001
 from models import (Application, AuditEvent, LookupLog, CancellationReason, Certificate, Enterprise, ExternalRegistration,
                     Material, Notice, NoticeItem, Person, PrintLog, Province, Qualification, RefusalGround,
                     RegisteredSpecialty, Registration, Specialty, User)
@@ -6,9 +7,11 @@ from models import (Application, AuditEvent, LookupLog, CancellationReason, Cert
 from . import registry as r
 from .notices import AnnouncementView
 from .helpdesk import HelpdeskView, LookupLogView
+from .api import ApiClientView, ApiReadLogView
 from .printing import PrintLogView, PrintView
 from .reports import DashboardView, ExportView, ImportView, JobView
 from .review import AcceptQueueView, ReviewQueueView
+from .notify import EnterpriseSignupView, NotificationTemplateView, NotificationView
 
 
 def register(admin):
@@ -33,6 +36,8 @@ def register(admin):
     admin.add_view(r.PersonView(Person, name='人员', category=people, endpoint='person'))
     admin.add_view(r.QualificationView(Qualification, name='资格库', category=people, endpoint='qualification'))
     admin.add_view(r.EnterpriseView(Enterprise, name='企业', category=people, endpoint='enterprise'))
+    admin.add_view(EnterpriseSignupView(EnterpriseSignup, name='企业注册审核', category=people,
+                                        endpoint='enterprisesignup'))
     admin.add_view(r.ExternalRegistrationView(ExternalRegistration, name='外部注册信息', category=people,
                                               endpoint='externalregistration'))
     admin.add_view(r.ProvinceView(Province, name='省份', category=ref, endpoint='province'))
@@ -42,3 +47,9 @@ def register(admin):
     admin.add_view(r.UserView(User, name='用户账号', category=system, endpoint='user'))
     admin.add_view(r.AuditEventView(AuditEvent, name='审计日志', category=system, endpoint='auditevent'))
     admin.add_view(LookupLogView(LookupLog, name='查询日志', category=system, endpoint='lookuplog'))
+    admin.add_view(NotificationView(Notification, name='消息发送记录', category=system, endpoint='notification'))
+    admin.add_view(NotificationTemplateView(NotificationTemplate, name='消息模板', category=system,
+                                            endpoint='notificationtemplate'))
+    from models import ApiClient, ApiReadLog
+    admin.add_view(ApiClientView(ApiClient, name='API 客户端', category=system, endpoint='apiclient'))
+    admin.add_view(ApiReadLogView(ApiReadLog, name='API 读取日志', category=system, endpoint='apireadlog'))

@@ -6,9 +6,44 @@ from flask_admin.contrib.peewee import ModelView
 from flask_login import current_user
 from wtforms import validators as wv
 
-from backoffice.roles import PROVINCIAL, ROLES
+from backoffice.roles import ADMIN, PROVINCIAL, ROLES
 from backoffice.validators import ValidationError
-from models import AuditEvent, database
+from backoffice import audit
+from models import database
+
+def _guard_select_fields():
+    """wtf-peewee's select fields look a submitted value up as a primary key as it comes: '' or 'abc'
+    is a database error on PostgreSQL (a 500). A value that cannot be an id is no choice (the field
+    says so in Chinese); an empty value is the blank choice, as '__None' is."""
+    from wtfpeewee import fields as wpf
+
+    from backoffice.urls import parse_id
+    single, multiple = wpf.SelectQueryField, wpf.SelectMultipleQueryField
+    get_model, get_model_list, process_formdata = single.get_model, multiple.get_model_list, single.process_formdata
+    pre_validate = single.pre_validate
+
+    def safe_pre_validate(self, form):
+        data = self.data
+        if data is not None and not isinstance(data, self.model) and parse_id(data) is None:
+            raise wpf.ValidationError(self.gettext('Not a valid choice.'))
+        return pre_validate(self, form)
+
+    def safe_get_model(self, pk):
+        return get_model(self, pk) if parse_id(pk) is not None else None
+
+    def safe_get_model_list(self, pk_list):
+        return get_model_list(self, [pk for pk in pk_list or () if parse_id(pk) is not None])
+
+    def blank_is_none(self, valuelist):
+        if valuelist and valuelist[0] == '' and self.allow_blank:
+            valuelist = ['__None']
+        return process_formdata(self, valuelist)
+
+    single.get_model, single.process_formdata, single.pre_validate = safe_get_model, blank_is_none, safe_pre_validate
+    multiple.get_model_list = safe_get_model_list
+
+
+_guard_select_fields()
 
 # Which permission flag guards which built-in endpoint.
 _ENDPOINT_FLAGS = {
@@ -39,8 +74,10 @@ class StaffIndexView(RoleMixin, AdminIndexView):
     @expose('/')
     def index(self):
         from backoffice.desks.dashboard import home_counts
+        from backoffice.workflow.calendar import uncovered_years
+        uncovered = uncovered_years() if current_user.role == ADMIN else []
         return self.render(self._template, counts=home_counts(current_user), role_label=ROLES.get(
-            current_user.role, ''))
+            current_user.role, ''), uncovered_years=uncovered)
 
 
 class SecureModelView(RoleMixin, ModelView):
@@ -147,9 +184,9 @@ class SecureModelView(RoleMixin, ModelView):
         return form
 
     def get_one(self, id):
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        from backoffice.urls import parse_id
+        pk = parse_id(id)               # 'abc', '', 99999999999999999999999: no such row (never a 500)
+        if pk is None:
             return None
         row = self.scope(self.model.select()).where(self.model.id == pk).first()
         if row is None and self.province_field is not None and self.model.get_or_none(self.model.id == pk):
@@ -160,13 +197,11 @@ class SecureModelView(RoleMixin, ModelView):
     def _save(self, form, model, is_created):
         try:
             with database.atomic():
+                before = audit.snapshot(model)
                 form.populate_obj(model)
                 self._on_model_change(form, model, is_created)
                 model.save(force_insert=is_created)
-                AuditEvent.create(object_type=self.model._meta.table_name, object_id=model.id,
-                                  action='create' if is_created else 'update', actor=current_user.id,
-                                  actor_role=current_user.role,
-                                  comment=f'{self.name}：{"新增" if is_created else "修改"}记录')
+                self._audit_edit(form, model, before, is_created)
         except ValidationError as exc:
             self._field_error(form, exc.field, exc.message)
             return False
@@ -175,6 +210,25 @@ class SecureModelView(RoleMixin, ModelView):
             return False
         self.after_model_change(form, model, is_created)
         return model
+
+    def _audit_edit(self, form, model, before, is_created):
+        """The audit event of a staff edit: each changed field with its label, old and new value."""
+        labels = dict(self.column_labels)
+        labels.update({f.name: str(f.label.text) for f in form if getattr(f, 'label', None) and f.label.text})
+        choices = {}
+        for f in form:
+            options = getattr(f, 'choices', None)
+            if isinstance(options, (list, tuple)):
+                choices[f.name] = {c[0]: c[1] for c in options if isinstance(c, (list, tuple)) and len(c) >= 2}
+        changes = audit.field_changes(model, before, labels, created=is_created, choices=choices)
+        if not is_created and not changes:
+            return
+        summary = '、'.join(c['label'] for c in changes)
+        verb = '新增记录' if is_created else '修改记录'
+        audit.record('create' if is_created else 'update', object_type=self.model._meta.table_name,
+                     object_id=model.id, actor=current_user.id, actor_role=current_user.role,
+                     comment=f'{self.name}：{verb}' + (f'（{summary}）' if summary and not is_created else ''),
+                     changes=changes)
 
     def create_model(self, form):
         return self._save(form, self.model(), True)
@@ -261,4 +315,6 @@ LABELS = {
     'failed_logins': '连续失败次数', 'locked_until': '锁定至', 'last_login_at': '最近登录',
     'password': '密码', 'province.name': '省份', 'enterprise.name': '聘用企业', 'person.name': '姓名',
     'specialty.name': '专业', 'registration.number': '注册编号', 'person.id_number': '身份证号',
+    'status': '经营状态', 'status_date': '状态日期', 'status_source': '状态来源', 'lapsed_on': '失效日期',
+    'end_reason': '终止原因',
 }

@@ -2,15 +2,20 @@
 import datetime
 import re
 
-from flask import flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters as pf
+from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms import validators as wv
 
-from backoffice.workflow import rules, transitions, states
+from backoffice import audit
+from backoffice.workflow import lifecycle, rules, transitions, states
+from backoffice import auth
 from backoffice.auth import hash_password, password_problem
+from backoffice.redirects import safe_next
 from backoffice.roles import (ACCEPTOR, ADMIN, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
 from backoffice.validators import (ValidationError, age_on, id_number_facts, mask_id_number, normalize_id_number,
                                    validate_id_number, validate_mobile, validate_uscc)
@@ -123,13 +128,19 @@ class EnterpriseView(SecureModelView):
     read_roles = REGISTRY + (PROVINCIAL,)
     write_roles = (ADMIN, ACCEPTOR)
     province_field = Enterprise.province
-    column_list = ('name', 'uscc', 'legal_rep', 'province', 'city', 'verified')
+    column_list = ('name', 'uscc', 'legal_rep', 'province', 'city', 'verified', 'status')
     column_searchable_list = ('name',)
     exact_search = ((USCC_RE, lambda v: v.upper(), Enterprise.uscc),)
-    column_filters = ('verified', pf.FilterEqual(Enterprise.province, '省份',
-                                                 options=lambda: [(p.id, p.name) for p in Province.select()]))
-    form_columns = ('uscc', 'name', 'legal_rep', 'province', 'city', 'address', 'verified')
+    column_filters = ('verified', 'status', pf.FilterEqual(Enterprise.province, '省份',
+                                                           options=lambda: [(p.id, p.name) for p in Province.select()]))
+    column_formatters = {'status': _choice_formatter(states.ENTERPRISE_STATUSES)}
+    form_columns = ('uscc', 'name', 'legal_rep', 'province', 'city', 'address', 'verified',
+                    'status', 'status_date', 'status_source')
+    form_overrides = {'status': SelectField}
     form_args = {
+        'status': {'choices': list(states.ENTERPRISE_STATUSES.items()),
+                   'description': '破产、营业执照被吊销、资质被撤回或撤销的，其注册人员的注册在次日的失效任务中失效'},
+        'status_source': {'description': '如：法院公告、市场监管部门通知、资质审批部门文件'},
         'uscc': {'validators': [wv.InputRequired('请填写统一社会信用代码'), DomainCheck(validate_uscc),
                                 Unique(Enterprise, Enterprise.uscc, '该统一社会信用代码的企业已存在')]},
         'name': {'validators': [wv.InputRequired('请填写企业名称')]},
@@ -137,7 +148,21 @@ class EnterpriseView(SecureModelView):
         'province': {'validators': [wv.InputRequired('请选择省份')]},
     }
 
+    def validate_form(self, form):
+        ok = super().validate_form(form)
+        if ok and hasattr(form, 'status') and form.status.data != 'normal':
+            for field, message in (('status_date', '请填写状态日期'), ('status_source', '请填写状态来源')):
+                if not getattr(form, field).data:
+                    getattr(form, field).errors = list(getattr(form, field).errors) + [message]
+                    ok = False
+        return ok
+
     def on_model_change(self, form, model, is_created):
+        if not is_created:
+            old_name = Enterprise.select(Enterprise.name).where(Enterprise.id == model.id).scalar()
+            if old_name and old_name != model.name:
+                model.save()                 # the new name first: the decisions and certificates carry it
+                lifecycle.enterprise_renamed(model, old_name, current_user)
         if model.verified and model.verified_at is None:
             model.verified_at = now()
         if not model.verified:
@@ -149,15 +174,45 @@ class EnterpriseView(SecureModelView):
 class RegistrationView(SecureModelView):
     read_roles = REGISTRY + (PROVINCIAL,)
     province_field = Registration.province
-    column_list = ('number', 'seal_check', 'person', 'enterprise', 'province', 'state', 'registered_on')
+    column_list = ('number', 'seal_check', 'person', 'enterprise', 'province', 'state', 'registered_on',
+                   'lapsed_on', 'end_reason')
     column_labels = {'number': '注册编号'}
     exact_search = ((REGNO_RE, lambda v: v, Registration.number),)
     column_searchable_list = ('number',)
     column_filters = ('state', 'registered_on',
                       pf.FilterEqual(Registration.province, '省份',
                                      options=lambda: [(p.id, p.name) for p in Province.select()]))
-    column_formatters = {'state': _choice_formatter({'active': '有效', 'cancelled': '已注销'})}
+    column_formatters = {'state': _choice_formatter(states.REGISTRATION_STATES),
+                         'end_reason': _choice_formatter(states.LAPSE_REASONS)}
     column_default_sort = ('id', True)
+    column_extra_row_actions = [EndpointLinkRowAction('fa fa-ban', '.cancel_view', title='依法注销')]
+    cancel_roles = (REVIEWER, ADMIN)
+
+    @expose('/cancel/', methods=('GET', 'POST'))
+    def cancel_view(self):
+        """依法注销 (Art. 17): reasons and explanation; the decision goes through the workflow."""
+        from flask import abort
+        if current_user.role not in self.cancel_roles:
+            abort(403)
+        reg = self.get_one(request.values.get('id'))
+        if reg is None:
+            abort(404)
+        errors, form = {}, {'reasons': [], 'explanation': '', 'deception': False}
+        if request.method == 'POST':
+            form = {'reasons': request.form.getlist('reasons'), 'explanation': request.form.get('explanation', ''),
+                    'deception': request.form.get('deception') == 'y'}
+            try:
+                app = lifecycle.cancel_by_registry(reg, current_user, form['reasons'], form['explanation'],
+                                                   deception=form['deception'])
+            except lifecycle.CancelError as exc:
+                errors = exc.errors
+            else:
+                flash(f'已依法注销注册 {reg.number}（决定记录：申请 {app.number}），证书已作废，'
+                      '将在下一期公告中列出', 'success')
+                return redirect(self.get_url('.index_view'))
+        return self.render('admin/registration_cancel.html', reg=reg, reasons=lifecycle.registry_reasons(),
+                           form=form, errors=errors, mask=mask_id_number,
+                           state_label=states.REGISTRATION_STATES.get(reg.state, reg.state))
 
 
 class RegisteredSpecialtyView(SecureModelView):
@@ -167,7 +222,7 @@ class RegisteredSpecialtyView(SecureModelView):
     column_filters = ('valid_until', 'state',
                       pf.FilterEqual(RegisteredSpecialty.specialty, '专业',
                                      options=lambda: [(s.id, s.name) for s in Specialty.select()]))
-    column_formatters = {'state': _choice_formatter({'active': '有效', 'cancelled': '已注销'})}
+    column_formatters = {'state': _choice_formatter(states.SPECIALTY_STATES)}
 
 
 class ApplicationView(SecureModelView):
@@ -209,8 +264,7 @@ class ApplicationView(SecureModelView):
         """Every staff decision on one application posts here and goes through the workflow."""
         app_id = request.form.get('id', '')
         name = request.form.get('transition', '')
-        nxt = request.form.get('next', '')
-        back = nxt if nxt.startswith('/') and not nxt.startswith('//') else self.get_url('.details_view', id=app_id)
+        back = safe_next(request.form.get('next'), self.get_url('.details_view', id=app_id))
         try:
             app = transitions.perform(int(app_id), name, current_user, comment=request.form.get('comment', ''),
                                    grounds=request.form.getlist('grounds'))
@@ -253,17 +307,78 @@ class CertificateView(SecureModelView):
     column_formatters = {'state': _choice_formatter({'valid': '有效', 'void': '作废'})}
 
 
+def _changes_formatter(view, context, model, name):
+    """A staff edit's changes as “字段：原值 → 新值” lines."""
+    from markupsafe import Markup, escape
+    items = audit.describe(model.changes)
+    if not items:
+        return ''
+    return Markup('<ul class="list-unstyled mb-0">' + ''.join(
+        f'<li><strong>{escape(label)}</strong>：{escape(old) if old != "" else "（空）"} → '
+        f'{escape(new) if new != "" else "（空）"}</li>' for label, old, new in items) + '</ul>')
+
+
+def _object_type_formatter(view, context, model, name):
+    """The kind of record by the Chinese name of its back-office page (application → 注册申请)."""
+    labels = {v.model._meta.table_name: v.name for v in view.admin._views
+              if getattr(v, 'model', None) is not None and v.endpoint == v.model._meta.table_name.replace('_', '')}
+    return labels.get(model.object_type, model.object_type)
+
+
 class AuditEventView(SecureModelView):
+    """The audit log: read only for everyone (rows are hash-chained; `flask audit verify`)."""
     read_roles = (ADMIN, SUPERVISOR, ACCEPTOR, REVIEWER)
     column_list = ('created_at', 'actor', 'actor_role', 'object_type', 'object_id', 'action', 'from_state',
-                   'to_state', 'comment')
+                   'to_state', 'comment', 'changes')
+    column_details_list = ('id', 'created_at', 'actor', 'actor_role', 'application', 'object_type', 'object_id',
+                           'action', 'from_state', 'to_state', 'comment', 'changes', 'prev_hash', 'hash')
+    column_labels = {'changes': '修改内容（原值 → 新值）', 'prev_hash': '前一条哈希', 'hash': '本条哈希',
+                     'id': '记录号'}
     column_filters = ('object_type', 'action', 'created_at')
     column_default_sort = ('id', True)
     column_formatters = {'actor_role': _choice_formatter(ROLES),
                          'action': _choice_formatter(dict(transitions.ACTION_LABELS, create='新增', update='修改')),
                          'from_state': _choice_formatter(states.STATES),
-                         'to_state': _choice_formatter(states.STATES)}
+                         'to_state': _choice_formatter(states.STATES),
+                         'changes': _changes_formatter, 'object_type': _object_type_formatter}
+    column_formatters_detail = column_formatters
     simple_list_pager = True
+    # No screen writes the audit log: no create, edit, delete, bulk action or inline update.
+    can_delete = False
+    can_export = False
+    action_disallowed_list = ['delete']
+    write_roles = ()
+    create_roles = ()
+
+    @property
+    def can_create(self):
+        return False
+
+    @property
+    def can_edit(self):
+        return False
+
+    def get_actions_list(self):
+        return [], {}
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        if name in self.WRITE_ENDPOINTS:
+            abort(403)
+        return None
+
+    WRITE_ENDPOINTS = ('create_view', 'edit_view', 'delete_view', 'action_view', 'ajax_update', 'export')
+
+    def create_model(self, form):
+        abort(403)
+
+    def update_model(self, form, model):
+        abort(403)
+
+    def delete_model(self, model):
+        abort(403)
 
 
 class ExternalRegistrationView(SecureModelView):
@@ -288,12 +403,15 @@ class ExternalRegistrationView(SecureModelView):
 class UserView(SecureModelView):
     read_roles = (ADMIN,)
     write_roles = (ADMIN,)
-    column_list = ('username', 'name', 'role', 'province', 'enterprise', 'active', 'locked_until',
-                   'last_login_at')
+    column_list = ('username', 'name', 'role', 'province', 'enterprise', 'active', 'failed_logins',
+                   'locked_until', 'last_login_at')
+    column_labels = {'locked_until': '暂停登录至', 'session_version': '登录会话版本'}
     column_searchable_list = ('username', 'name')
     column_filters = (pf.FilterEqual(User.role, '角色', options=list(ROLES.items())), 'active')
     column_formatters = {'role': _choice_formatter(ROLES)}
-    column_details_exclude_list = ('password_hash',)
+    column_details_exclude_list = ('password_hash', 'session_version')
+    # A change of any of these (or a new password) ends every open session of the account.
+    session_fields = ('role', 'active', 'province_id', 'enterprise_id', 'person_id')
     form_columns = ('username', 'name', 'role', 'province', 'enterprise', 'mobile', 'active')
     form_extra_fields = {'password': PasswordField('密码（新建必填；修改时留空表示不变）')}
     form_overrides = {'role': SelectField}
@@ -320,3 +438,23 @@ class UserView(SecureModelView):
         if model.role != PROVINCIAL:
             model.province = None
         model.failed_logins = model.failed_logins or 0
+        if not is_created:
+            old = User.get_by_id(model.id)
+            if password or any(getattr(old, f) != getattr(model, f) for f in self.session_fields):
+                auth.end_sessions(model)
+                model._sessions_ended = True
+
+    def after_model_change(self, form, model, is_created):
+        if getattr(model, '_sessions_ended', False):
+            auth.keep_current_session(model)     # an administrator editing their own account stays in
+
+    @action('unlock', '解除登录限制', '确定解除所选账号的登录限制（清零连续登录失败次数）吗？')
+    def action_unlock(self, ids):
+        if not self.can_edit:
+            abort(403)
+        pks = [int(i) for i in ids if str(i).isdigit() and int(i) < 2 ** 63]
+        count = 0
+        for user in User.select().where(User.id.in_(pks)):
+            auth.unlock(user, current_user)
+            count += 1
+        flash(f'已解除 {count} 个账号的登录限制', 'success')

@@ -1,11 +1,9 @@
 """Supervisor dashboard, exports and bulk imports."""
-import os
-import tempfile
-
-from flask import Response, abort, current_app, flash, jsonify, redirect, request, send_file, stream_with_context
+from flask import Response, abort, flash, jsonify, redirect, request, stream_with_context
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
+from backoffice import access
 from backoffice.background import jobs
 from backoffice.roles import ACCEPTOR, ADMIN, PROVINCIAL, SUPERVISOR
 from backoffice.workflow.states import BUSINESS_TYPES
@@ -60,7 +58,9 @@ class ExportView(RoleMixin, BaseView):
     @expose('/')
     def index(self):
         f, errors = _parse()
-        return self.render('admin/exports.html', exports=exports.EXPORTS, errors=errors, values=request.args,
+        values = {k: v for k, v in request.args.items() if k != 'full_id'}
+        return self.render('admin/exports.html', exports=exports.EXPORTS, errors=errors, values=values,
+                           full_id_allowed=access.can_export_full_id(current_user),
                            jobs=Job.select().where((Job.kind == 'export') & (Job.created_by == current_user.id))
                            .order_by(Job.id.desc()).limit(10), **_filter_form())
 
@@ -75,9 +75,13 @@ class ExportView(RoleMixin, BaseView):
         if total == 0:
             flash('没有符合条件的数据可导出，请调整筛选条件', 'warning')
             return redirect(self.get_url('.index', **request.args))
+        full_id = _full_id()
+        if full_id:
+            exports.log_full_id_export(current_user.id, export, total, 'csv')
         if total > STREAM_LIMIT:
-            return self._job(export, f, 'csv')
-        return Response(stream_with_context(exports.csv_chunks(export, f)), mimetype='text/csv; charset=utf-8',
+            return self._job(export, f, 'csv', full_id)
+        return Response(stream_with_context(exports.csv_chunks(export, f, full_id)),
+                        mimetype='text/csv; charset=utf-8',
                         headers={'Content-Disposition': f"attachment; filename*=UTF-8''{_quote(export.label)}.csv"})
 
     @expose('/<export_name>.xlsx', methods=('POST',))
@@ -87,14 +91,21 @@ class ExportView(RoleMixin, BaseView):
         if f is None:
             flash('；'.join(errors.values()), 'error')
             return redirect(self.get_url('.index', **request.args))
-        if exports.count(export, f) == 0:
+        total = exports.count(export, f)
+        if total == 0:
             flash('没有符合条件的数据可导出，请调整筛选条件', 'warning')
             return redirect(self.get_url('.index', **request.args))
-        return self._job(export, f, 'xlsx')
+        full_id = _full_id()
+        if full_id:
+            exports.log_full_id_export(current_user.id, export, total, 'xlsx')
+        return self._job(export, f, 'xlsx', full_id)
 
-    def _job(self, export, f, fmt):
-        job = jobs.start('export', f'导出：{export.label}（{fmt.upper()}）', current_user,
-                         {'export': export.name, 'format': fmt, 'filters': f.as_args()})
+    def _job(self, export, f, fmt, full_id=False):
+        params = {'export': export.name, 'format': fmt, 'filters': f.as_args()}
+        if full_id:
+            params['full_id'] = True
+        job = jobs.start('export', f'导出：{export.label}（{fmt.upper()}{"，完整身份证号" if full_id else ""}）',
+                         current_user, params)
         return redirect(self.get_url('job.job_view', job_id=job.id))
 
 
@@ -113,13 +124,8 @@ class ImportView(RoleMixin, BaseView):
             elif file is None or not file.filename:
                 error = '请选择要导入的 CSV 或 XLSX 文件'
             else:
-                folder = os.path.join(current_app.config['OUTPUT_DIR'], 'imports')
-                os.makedirs(folder, exist_ok=True)
-                fd, path = tempfile.mkstemp(dir=folder, suffix='.upload')
-                with os.fdopen(fd, 'wb') as fh:
-                    file.save(fh)
                 job = jobs.start('import', f'导入{KINDS[kind][0]}：{file.filename}', current_user,
-                                 {'kind': kind, 'path': path, 'filename': file.filename})
+                                 {'kind': kind, **jobs.save_input(file), 'filename': file.filename})
                 return redirect(self.get_url('job.job_view', job_id=job.id))
         return self.render('admin/imports.html', kinds=KINDS, error=error,
                            jobs=Job.select().where((Job.kind == 'import') & (Job.created_by == current_user.id))
@@ -143,29 +149,44 @@ class JobView(RoleMixin, BaseView):
 
     @expose('/<int:job_id>/')
     def job_view(self, job_id):
-        return self.render('admin/job.html', job=self._job(job_id))
+        return self.render('admin/job.html', job=jobs.check(self._job(job_id)))
 
     @expose('/<int:job_id>/status')
     def status(self, job_id):
-        job = self._job(job_id)
+        job = jobs.check(self._job(job_id))          # a job whose worker died is settled on read
         return jsonify(state=job.state, progress=job.progress, total=job.total, message=job.message)
+
+    @expose('/<int:job_id>/retry', methods=('POST',))
+    def retry(self, job_id):
+        try:
+            job = jobs.retry(jobs.check(self._job(job_id)), current_user)
+        except jobs.JobError as exc:
+            flash(exc.message, 'error')
+            return redirect(self.get_url('.job_view', job_id=job_id))
+        flash('已重新提交任务', 'success')
+        return redirect(self.get_url('.job_view', job_id=job.id))
 
     @expose('/<int:job_id>/download')
     def download(self, job_id):
-        job = self._job(job_id)
-        if job.state != 'done' or not job.result_path:
+        try:
+            return jobs.send_result(self._job(job_id))
+        except KeyError:
             abort(404)
-        root = os.path.realpath(current_app.config['OUTPUT_DIR'])
-        path = os.path.realpath(job.result_path)
-        if not path.startswith(root + os.sep) or not os.path.exists(path):
-            abort(404)
-        return send_file(path, as_attachment=True, download_name=os.path.basename(path))
 
     @expose('/')
     def index(self):
-        own = (Job.select().where(Job.created_by == current_user.id)
-               .order_by(Job.id.desc()).limit(50))
+        own = [jobs.check(j) for j in Job.select().where(Job.created_by == current_user.id)
+               .order_by(Job.id.desc()).limit(50)]
         return self.render('admin/jobs.html', jobs=own)
+
+
+def _full_id():
+    """An export with whole ID numbers was asked for (full_id=1): only for the roles access.py names."""
+    if request.values.get('full_id') != '1':
+        return False
+    if not access.can_export_full_id(current_user):
+        abort(403)
+    return True
 
 
 def _quote(text):

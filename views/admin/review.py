@@ -98,6 +98,7 @@ class QueueView(ApplicationView):
 class AcceptQueueView(QueueView):
     read_roles = (ACCEPTOR,)
     waiting_states = ('reported',)
+    column_default_sort = [('deadline', False), ('id', False)]     # 受理 or 补正 due 5 working days after 上报
     column_extra_row_actions = [TemplateLinkRowAction('queue_actions.accept_row', '受理')]
 
     @action('accept', '批量受理', '确定受理所选申请吗？')
