@@ -1,4 +1,6 @@
 """Every back-office view opened by every role; bad input in the forms; no 500s."""
+import datetime
+
 import pytest
 
 from backoffice.roles import ROLES
@@ -272,3 +274,20 @@ def test_a_select_value_that_is_no_id_is_a_field_error_not_a_500(logged_in, user
     assert r.status_code in (200, 302)
     if r.status_code == 200:
         assert '不是有效的选择' in r.get_data(as_text=True)
+
+
+def test_staff_pages_show_no_birth_date_beside_a_masked_id_number(logged_in):
+    """Domain §14: the 8 hidden digits of the old mask were the birth date; none of it shows next to it."""
+    from .conftest import make_person
+    person = make_person(birth=datetime.date(1979, 3, 14))
+    for k, q in enumerate(Qualification.select().where(Qualification.person == person)):
+        q.cert_number = f'ZG2019{person.id:06d}{k}'     # test certificate numbers carry the ID number
+        q.save()
+    client = logged_in('admin')
+    born = person.birth_date.isoformat()
+    for url in ('/admin/person/', f'/admin/person/details/?id={person.id}'):
+        page = client.get(url).get_data(as_text=True)
+        assert person.id_number not in page and born not in page, url
+    app_row = build_application('initial', 'reported', person=person)
+    page = client.get(f'/admin/application/details/?id={app_row.id}').get_data(as_text=True)
+    assert person.id_number not in page and born not in page

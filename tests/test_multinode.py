@@ -167,6 +167,23 @@ CHECK = '''
 '''
 
 
+def _own_postgres_database(test_url):
+    """A database of the cluster's own on the test server: the suite empties the tables of the test
+    database before every test, which would take the cluster's data away under it."""
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg2
+    url = urlparse(test_url)
+    name = url.path.lstrip('/') + '_multinode'
+    admin = psycopg2.connect(urlunparse(url._replace(path='/postgres')))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return urlunparse(url._replace(path='/' + name))
+
+
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
     redis_client = _redis()
@@ -181,7 +198,8 @@ def cluster(tmp_path_factory):
                  aws_secret_access_key='test').create_bucket(Bucket='registry-multinode')
     root = str(tmp_path_factory.mktemp('multinode'))
     test_db = os.environ.get('TEST_DATABASE', 'sqlite')
-    db_url = test_db if test_db.startswith('postgres') else 'sqlite:///' + os.path.join(root, 'shared.db')
+    db_url = _own_postgres_database(test_db) if test_db.startswith('postgres') else \
+        'sqlite:///' + os.path.join(root, 'shared.db')
     c = Cluster(root, db_url, endpoint)
     try:
         c.run(procfile()['release'], 'release')                # migrations, reference lists

@@ -84,7 +84,7 @@ def setting(name):
 
 
 @contextlib.contextmanager
-def _context():
+def app_context():
     """An app context: the caller's, or the one app bound for the consumer process."""
     if has_app_context():
         yield
@@ -143,7 +143,7 @@ def _heartbeat(job_id):
 
 @huey.task()
 def run_job(job_id):
-    with _context():
+    with app_context():
         at = now()
         claimed = (Job.update(state='running', started_at=at, heartbeat_at=at, progress=0)
                    .where((Job.id == job_id) & (Job.state == 'queued')).execute())
@@ -270,7 +270,7 @@ def retry(job, actor):
 @huey.periodic_task(crontab(minute='*'), name='reap_jobs')
 def reap_jobs():
     """Every minute on the consumer's scheduler: the consumer is alive; settle stale jobs."""
-    with _context():
+    with app_context():
         mark_consumer_alive()
         counts = reap()
         if any(counts.values()):

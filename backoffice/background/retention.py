@@ -120,7 +120,7 @@ def cleanup(now=None, days=None):
 @jobs.huey.periodic_task(crontab(hour='3', minute='0'), name='retention_cleanup')
 def daily_cleanup():
     """Every day at 03:00 on the consumer's scheduler."""
-    with jobs._context():
+    with jobs.app_context():
         counts = cleanup()
     log.info('retention cleanup: %s', counts)
 

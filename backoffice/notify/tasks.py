@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 @jobs.huey.task()
 def send_notifications():
-    with jobs._context():
+    with jobs.app_context():
         counts = outbox.send_due()
     if any(counts.values()):
         log.info('notifications: %s', counts)
@@ -22,7 +22,7 @@ def send_notifications():
 
 @jobs.huey.periodic_task(crontab(minute='*'))
 def send_notifications_every_minute():
-    with jobs._context():
+    with jobs.app_context():
         counts = outbox.send_due()
     if any(counts.values()):
         log.info('notifications (periodic): %s', counts)
