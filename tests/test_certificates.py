@@ -198,3 +198,19 @@ def test_public_search(client, users):
     assert '注册编号应为1个汉字加12位数字' in page
     page = client.get('/search?enterprise=不存在的公司').get_data(as_text=True)
     assert '没有查询到符合条件的注册人员' in page
+
+
+def test_the_public_verification_page_runs_two_queries(client, users, caplog):
+    """The page anyone's phone opens from the QR code: one query for the certificate and its holder,
+    one for the specialties (issue: at most 2 SQL queries per request)."""
+    import logging
+    cert, _row = registered_with_certificate(users, with_images=False)
+    token = certificates.token_for(cert)
+    client.get(f'/verify/{token}')                        # warm-up (first request of the client)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger='peewee'):
+        page = client.get(f'/verify/{token}').get_data(as_text=True)
+    queries = [r for r in caplog.records if r.name == 'peewee' and 'SELECT' in r.getMessage().upper()]
+    assert '核验结果：有效' in page
+    assert len(queries) <= 2, [r.getMessage()[:120] for r in queries]
+    assert len(queries) >= 1                           # the logger really sees the queries

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from backoffice.issuing import certificates, documents, notices
 from backoffice.limits import limit
 from backoffice.desks import public_query
-from models import Certificate, Notice
+from models import Notice
 
 bp = Blueprint('public', __name__)
 
@@ -47,9 +47,7 @@ def verify(token):
     serial = certificates.serial_from_token(token)
     if serial is None:
         return render_template('public/verify.html', forged=True), 400
-    cert = Certificate.get_or_none(Certificate.serial == serial)
-    status = certificates.status(cert)
-    data = certificates.certificate_data(cert, masked=True) if cert is not None else None
+    status, data = certificates.verification(serial)
     return render_template('public/verify.html', forged=False, status=status,
                            label=certificates.STATUS_LABELS[status], data=data)
 

@@ -65,25 +65,9 @@ class BuiltinSmsProvider(IdentityProvider):
 
     def _fields(self, name, id_number, cert_number, mobile):
         """Checks a client can make offline (format only): field-level messages, no database."""
-        name = re.sub(r'\s+', '', name or '')
-        cert_number = re.sub(r'\s+', '', cert_number or '')
-        if not name:
-            raise IdentityError('请填写姓名', 'name')
-        if len(name) > 50:
-            raise IdentityError('姓名过长', 'name')
-        try:
-            number = validate_id_number(id_number)
-        except ValidationError as exc:
-            raise IdentityError(exc.message, 'id_number') from None
-        if not cert_number:
-            raise IdentityError('请填写资格证书管理号（见纸质资格证书）', 'cert_number')
-        if len(cert_number) > 30:
-            raise IdentityError('资格证书管理号过长', 'cert_number')
-        try:
-            mobile = validate_mobile(mobile)
-        except ValidationError as exc:
-            raise IdentityError(exc.message, 'mobile') from None
-        return name, number, cert_number, mobile
+        return (_text(name, 'name', '姓名', 50), _checked(validate_id_number, id_number, 'id_number'),
+                _text(cert_number, 'cert_number', '资格证书管理号', 30, missing='请填写资格证书管理号（见纸质资格证书）'),
+                _checked(validate_mobile, mobile, 'mobile'))
 
     def _match(self, name, number, cert_number):
         """One answer for every mismatch, after the same two indexed queries."""
@@ -131,23 +115,10 @@ class BuiltinSmsProvider(IdentityProvider):
     def _enterprise_fields(self, uscc_code, legal_rep, legal_rep_id_number, mobile, known_check=True):
         from models import Enterprise
         from backoffice.validators import validate_uscc
-        try:
-            code = validate_uscc(uscc_code)
-        except ValidationError as exc:
-            raise IdentityError(exc.message, 'uscc') from None
-        legal_rep = re.sub(r'\s+', '', legal_rep or '')
-        if not legal_rep:
-            raise IdentityError('请填写法定代表人姓名', 'legal_rep')
-        if len(legal_rep) > 50:
-            raise IdentityError('法定代表人姓名过长', 'legal_rep')
-        try:
-            number = validate_id_number(legal_rep_id_number)
-        except ValidationError as exc:
-            raise IdentityError('法定代表人' + exc.message, 'legal_rep_id_number') from None
-        try:
-            mobile = validate_mobile(mobile)
-        except ValidationError as exc:
-            raise IdentityError(exc.message, 'mobile') from None
+        code = _checked(validate_uscc, uscc_code, 'uscc')
+        legal_rep = _text(legal_rep, 'legal_rep', '法定代表人姓名', 50)
+        number = _checked(validate_id_number, legal_rep_id_number, 'legal_rep_id_number', prefix='法定代表人')
+        mobile = _checked(validate_mobile, mobile, 'mobile')
         known = Enterprise.get_or_none(Enterprise.uscc == code)
         if known_check and known is not None and known.legal_rep and known.legal_rep != legal_rep:
             raise IdentityError('法定代表人与本系统登记的该企业信息不一致，请核对营业执照上的法定代表人', 'legal_rep')
@@ -170,6 +141,24 @@ class BuiltinSmsProvider(IdentityProvider):
         except sms.SmsError as exc:
             raise IdentityError(exc.message, 'code') from None
         return fields
+
+
+def _checked(validate, value, field, prefix=''):
+    """A validators.* function's result, or its Chinese message as an IdentityError at `field`."""
+    try:
+        return validate(value)
+    except ValidationError as exc:
+        raise IdentityError(prefix + exc.message, field) from None
+
+
+def _text(value, field, label, max_length, missing=None):
+    """A required text without whitespace, at most max_length characters."""
+    value = re.sub(r'\s+', '', value or '')
+    if not value:
+        raise IdentityError(missing or f'请填写{label}', field)
+    if len(value) > max_length:
+        raise IdentityError(f'{label}过长', field)
+    return value
 
 
 def provider():

@@ -5,8 +5,8 @@ import os
 from flask import current_app, has_app_context
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from models import (Application, Certificate, Material, Person, RegisteredSpecialty, Registration, Specialty,
-                    database)
+from models import (Application, Certificate, Enterprise, Material, Person, RegisteredSpecialty, Registration,
+                    Specialty, database)
 
 from backoffice import storage
 from backoffice.workflow import numbering
@@ -86,19 +86,48 @@ def verify_url(certificate):
     return f'{base.rstrip("/")}/verify/{token_for(certificate)}'
 
 
-def status(certificate, today=None):
-    """'valid', 'expired', 'lapsed', 'cancelled' or 'unknown'."""
-    today = today or datetime.date.today()
-    if certificate is None:
-        return 'unknown'
-    reg = Registration.get_by_id(certificate.registration_id)
-    if reg.state == 'lapsed':
+def _status_of(cert_state, reg_state, use_until, today):
+    if reg_state == 'lapsed':
         return 'lapsed'
-    if certificate.state != 'valid' or reg.state != 'active':
+    if cert_state != 'valid' or reg_state != 'active':
         return 'cancelled'
-    if certificate.use_until < today:
+    if use_until < today:
         return 'expired'
     return 'valid'
+
+
+def status(certificate, today=None):
+    """'valid', 'expired', 'lapsed', 'cancelled' or 'unknown'."""
+    if certificate is None:
+        return 'unknown'
+    reg_state = Registration.select(Registration.state).where(Registration.id == certificate.registration_id).scalar()
+    return _status_of(certificate.state, reg_state, certificate.use_until, today or datetime.date.today())
+
+
+def verification(serial, today=None):
+    """The public verification page's facts in two queries: (status, masked data or None).
+    Live status (注销, lapse), never a birth date or a full ID number."""
+    row = (Certificate.select(Certificate.serial, Certificate.state, Certificate.issued_on, Certificate.use_until,
+                              Registration.id, Registration.state, Registration.number, Registration.seal_check,
+                              Person.name, Person.id_number, Enterprise.name)
+           .join(Registration, on=(Registration.id == Certificate.registration))
+           .join(Person, on=(Person.id == Registration.person))
+           .switch(Registration).join(Enterprise, on=(Enterprise.id == Registration.enterprise))
+           .where(Certificate.serial == serial).tuples().first())
+    if row is None:
+        return 'unknown', None
+    (serial, cert_state, issued_on, use_until, reg_id, reg_state, number, seal_check, name, id_number,
+     enterprise) = row
+    state = _status_of(cert_state, reg_state, use_until, today or datetime.date.today())
+    which = RegisteredSpecialty.registration == reg_id
+    if state not in ('cancelled', 'lapsed'):
+        which &= RegisteredSpecialty.state == 'active'
+    specialties = list(RegisteredSpecialty.select(Specialty.name, RegisteredSpecialty.valid_until)
+                       .join(Specialty, on=(Specialty.id == RegisteredSpecialty.specialty))
+                       .where(which).order_by(Specialty.sort).tuples())
+    return state, {'serial': serial, 'name': name, 'id_number': mask_id_number(id_number),
+                   'number': f'{number}({seal_check:02d})', 'enterprise': enterprise, 'specialties': specialties,
+                   'issued_on': issued_on, 'use_until': use_until}
 
 
 def _material_path(person_id, kind):
