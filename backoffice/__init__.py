@@ -47,6 +47,8 @@ def create_app(config=None, **overrides):
     from backoffice import headers, urls
     urls.init_app(app)          # before any route: an id above 2^63-1 matches no rule (404)
     headers.init_app(app)       # security headers on every response
+    from backoffice import metrics
+    metrics.init_app(app)       # Prometheus request latency per endpoint (/metrics: views/health.py)
 
     @app.before_request
     def _db_connect():

@@ -59,6 +59,16 @@ def can_download_certificate(user, cert):
     return False
 
 
+def can_annotate_certificate(user, registration):
+    """加注 (a new version of the e-certificate): the holder, or the enterprise for a registration at
+    that enterprise. Staff download the versions already issued; the helpdesk gets nothing."""
+    if _is(user, APPLICANT):
+        return user.person_id == registration.person_id
+    if _is(user, ENTERPRISE):
+        return user.enterprise_id is not None and user.enterprise_id == registration.enterprise_id
+    return False
+
+
 def can_export_full_id(user):
     """May this user export whole (unmasked) ID numbers?"""
     return _is(user, *FULL_ID_EXPORT_ROLES)

@@ -4,8 +4,15 @@
     WEB_WORKERS            worker processes (default: the CPU count, at least 2)
     WEB_THREADS            threads per worker (gthread; default 4)
     WEB_TIMEOUT            seconds before a silent worker is restarted (default 120)
+    PROMETHEUS_MULTIPROC_DIR  where every process writes its metric values (backoffice.metrics); unset:
+                           a fresh directory per run, removed at exit. Give the job consumer the same
+                           directory to see its job durations in /metrics.
 """
+import glob
 import os
+import shutil
+import sys
+import tempfile
 
 bind = os.environ.get('BIND') or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 worker_class = 'gthread'
@@ -26,3 +33,48 @@ logger_class = 'backoffice.logs.GunicornLogger'
 proc_name = 'registry-web'
 # gunicorn's control socket sits at one path per user: several servers on one machine would collide
 control_socket_disable = True
+
+
+# --- Prometheus multiprocess mode (backoffice.metrics) ---------------------------------------------
+# Set here, at import, in the master: prometheus_client picks its value class when first imported, and
+# the workers (forked later, app loaded after the fork) must all write to files in this directory.
+_created_metrics_dir = None
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def prepare_metrics_dir(path):
+    """Create `path`, and drop the files of processes that are gone (an earlier run's workers)."""
+    os.makedirs(path, exist_ok=True)
+    for name in glob.glob(os.path.join(path, '*.db')):
+        pid = os.path.basename(name)[:-3].rsplit('_', 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            os.remove(name)
+
+
+if os.environ.get('PROMETHEUS_MULTIPROC_DIR'):
+    prepare_metrics_dir(os.environ['PROMETHEUS_MULTIPROC_DIR'])
+else:
+    _created_metrics_dir = tempfile.mkdtemp(prefix='registry-metrics-')
+    os.environ['PROMETHEUS_MULTIPROC_DIR'] = _created_metrics_dir
+if 'prometheus_client' in sys.modules:       # imported before the directory was set: single-process values
+    sys.stderr.write('warning: prometheus_client imported before PROMETHEUS_MULTIPROC_DIR was set\n')
+
+
+def child_exit(server, worker):
+    """A worker died or was recycled: its live gauges go; its counters and histograms stay counted."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _created_metrics_dir:
+        shutil.rmtree(_created_metrics_dir, ignore_errors=True)

@@ -6,6 +6,7 @@ REVIEWER = 'reviewer'
 PROVINCIAL = 'provincial'
 SUPERVISOR = 'supervisor'
 HELPDESK = 'helpdesk'
+JOINT_REVIEWER = 'joint_reviewer'     # another ministry's 会审人员, limited to their specialties
 ENTERPRISE = 'enterprise'
 APPLICANT = 'applicant'
 
@@ -16,11 +17,12 @@ ROLES = {
     PROVINCIAL: '省级主管部门',
     SUPERVISOR: '监督人员',
     HELPDESK: '客服人员',
+    JOINT_REVIEWER: '会审人员',
     ENTERPRISE: '企业用户',
     APPLICANT: '申请人',
 }
 
 # Roles that work in the staff back office (/admin).
-STAFF_ROLES = (ADMIN, ACCEPTOR, REVIEWER, PROVINCIAL, SUPERVISOR, HELPDESK)
+STAFF_ROLES = (ADMIN, ACCEPTOR, REVIEWER, PROVINCIAL, SUPERVISOR, HELPDESK, JOINT_REVIEWER)
 # Registry staff who handle applications.
 REGISTRY_ROLES = (ACCEPTOR, REVIEWER)

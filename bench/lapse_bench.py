@@ -34,8 +34,9 @@ def main():
         bankrupt = Enterprise.update(status='bankrupt', status_date=datetime.date.today(),
                                      status_source='bench').where(Enterprise.id.in_(ids)).execute()
         old = datetime.date.today().replace(year=datetime.date.today().year - 70, day=1)
-        over_65 = database.execute_sql('UPDATE person SET birth_date = %s WHERE id %% 50 = 1' % (
-            '%s' if dbmod.is_postgres() else '?'), (old,)).rowcount
+        sql = ('UPDATE person SET birth_date = %s WHERE id %% 50 = 1' if dbmod.is_postgres()
+               else 'UPDATE person SET birth_date = ? WHERE id % 50 = 1')
+        over_65 = database.execute_sql(sql, (old,)).rowcount
         database.execute_sql('ANALYZE')
         print(f'{"PostgreSQL" if dbmod.is_postgres() else "SQLite"}: {n:,} registrations, '
               f'{bankrupt} bankrupt enterprises, {over_65:,} persons born 70 years ago, '

@@ -13,6 +13,7 @@ from .jobs import DownloadLog, Job, PrintLog
 from .sms import SmsCode, SmsMessage
 from .notify import EnterpriseSignup, Notification, NotificationTemplate, NotifyPreference, ReminderSent
 from .api import ApiClient, ApiReadLog, RegistrationChange
+from .joint import JointOpinion, JointReviewerSpecialty
 
 # In dependency order (create order).
 ALL_MODELS = [
@@ -25,4 +26,5 @@ ALL_MODELS = [
     AuditChainHead, Sanction,
     NotificationTemplate, Notification, NotifyPreference, ReminderSent, EnterpriseSignup,
     ApiClient, ApiReadLog, RegistrationChange,
+    JointReviewerSpecialty, JointOpinion,
 ]

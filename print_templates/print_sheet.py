@@ -42,4 +42,4 @@ def draw_print_sheet(c, data):
     c.drawString(20 * mm, 8 * mm, f'{data["issued_on"]:%Y年%m月%d日}　{data["authority"]}')
     if data.get('photo'):
         c.drawImage(data['photo'], 95 * mm, h - 44 * mm, 21 * mm, 28 * mm, preserveAspectRatio=True)
-    draw_qr(c, data['qr_text'], 96 * mm, 6 * mm, 19 * mm)
+    draw_qr(c, data['qr_text'], 95.5 * mm, 5 * mm, 24 * mm)     # 24 mm: the URL plus the signed payload (signing)

@@ -41,6 +41,7 @@ DEMO_ACCOUNTS = [
     ('beijing', 'Sheng@2026', 'provincial', '北京市住建委', '11'),
     ('jiandu', 'Jiandu@2026', 'supervisor', '监督员刘洋', None),
     ('kefu', 'Kefuyuan@2026', 'helpdesk', '客服陈静', None),
+    ('huishen', 'Huishen@2026', 'joint_reviewer', '会审员孙涛', None),     # every joint-review specialty
     ('qiye', 'Qiyejingban@2026', 'enterprise', '企业经办人', None),
     ('shenqing', 'Shenqing@2026', 'applicant', None, None),
 ]
@@ -107,6 +108,11 @@ def ensure_accounts(enterprise=None, person=None):
                 person=person if role == 'applicant' else None,
                 mobile=(person.mobile if person and role == 'applicant' else ''))
         users[username] = user
+        if role == 'joint_reviewer':
+            from models import JointReviewerSpecialty, Specialty
+            JointReviewerSpecialty.insert_many(
+                [{'user': user.id, 'specialty': s.id} for s in Specialty.select().where(Specialty.joint_review)]
+            ).on_conflict_ignore().execute()
     return users
 
 

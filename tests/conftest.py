@@ -31,6 +31,7 @@ ROLE_USERS = {  # username: (role, province code)
     'admin': ('admin', None), 'acceptor': ('acceptor', None), 'acceptor2': ('acceptor', None),
     'reviewer': ('reviewer', None), 'reviewer2': ('reviewer', None), 'provincial': ('provincial', '11'),
     'provincial_sh': ('provincial', '31'), 'supervisor': ('supervisor', None), 'helpdesk': ('helpdesk', None),
+    'joint_reviewer': ('joint_reviewer', None),
     'enterprise': ('enterprise', None), 'applicant': ('applicant', None),
 }
 TEST_DATABASE = os.environ.get('TEST_DATABASE', 'sqlite')
@@ -76,7 +77,7 @@ def app():
     _reset_schema()
     application = create_app(TestConfig, DATABASE_URL=database_url(), AUTO_MIGRATE=False,
                              UPLOAD_DIR=os.path.join(_TMP, 'uploads'), OUTPUT_DIR=os.path.join(_TMP, 'out'),
-                             SECRET_KEY='test-secret',
+                             SECRET_KEY='test-secret', SIGNING_KEY_DIR=os.path.join(_TMP, 'signing'),
                              PUBLIC_BASE_URL='http://registry.test')
     application.test_client_class = FreshClient
     return application
@@ -244,7 +245,7 @@ def actor_for(role, app_row, users, password_hash):
             f'e{ent.id}', password_hash, role='enterprise', enterprise=ent)
     return {'admin': users['admin'], 'acceptor': users['acceptor'], 'reviewer': users['reviewer'],
             'provincial': users['provincial'], 'supervisor': users['supervisor'],
-            'helpdesk': users['helpdesk']}[role]
+            'helpdesk': users['helpdesk'], 'joint_reviewer': users['joint_reviewer']}[role]
 
 
 # --- HTTP helpers -------------------------------------------------------------
@@ -311,6 +312,19 @@ def pdf_text(data):
     from pypdf import PdfReader
     reader = PdfReader(io.BytesIO(data))
     return '\n'.join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def decode_qr(image):
+    """The text of the QR code on a rendered page (a Pillow image), or ''. OpenCV's ArUco-based
+    detector first (steadier on the larger codes that carry the signed payload), then the classic one."""
+    import cv2
+    import numpy as np
+    pixels = np.asarray(image)[:, :, ::-1]
+    for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
+        text = detector.detectAndDecode(pixels)[0]
+        if text:
+            return text
+    return ''
 
 
 def render_first_page(data, tmp_path, dpi=100):

@@ -19,6 +19,8 @@ EXPECTED_READ = {
     'auditevent': {'admin', 'supervisor', 'acceptor', 'reviewer'},
     'user': {'admin'},
     'accept_queue': {'acceptor'}, 'review_queue': {'reviewer'},
+    # joint review (issue 11)
+    'joint_review': {'joint_reviewer'}, 'joint_progress': {'reviewer'},
     'print': {'provincial', 'admin'}, 'printlog': {'provincial', 'admin', 'supervisor'},
     'helpdesk': {'helpdesk', 'admin', 'supervisor'}, 'lookuplog': {'supervisor', 'admin'},
     'dashboard': {'supervisor', 'admin', 'provincial'}, 'exports': {'supervisor', 'admin', 'provincial'},
@@ -36,7 +38,8 @@ EXPECTED_CREATE = {
     'externalregistration': {'admin'}, 'user': {'admin'}, 'apiclient': {'admin'},
 }
 ROLE_ACCOUNT = {'admin': 'admin', 'acceptor': 'acceptor', 'reviewer': 'reviewer', 'provincial': 'provincial',
-                'supervisor': 'supervisor', 'helpdesk': 'helpdesk', 'enterprise': 'ent', 'applicant': 'app'}
+                'supervisor': 'supervisor', 'helpdesk': 'helpdesk', 'joint_reviewer': 'joint_reviewer',
+                'enterprise': 'ent', 'applicant': 'app'}
 
 
 @pytest.fixture
@@ -60,7 +63,7 @@ def test_every_view_is_registered(app):
 @pytest.mark.parametrize('role', list(ROLES))
 def test_view_access_matrix(logged_in, role):
     client = logged_in(role)
-    staff = role in ('admin', 'acceptor', 'reviewer', 'provincial', 'supervisor', 'helpdesk')
+    staff = role in ('admin', 'acceptor', 'reviewer', 'provincial', 'supervisor', 'helpdesk', 'joint_reviewer')
     assert client.get('/admin/').status_code == (200 if staff else 403)
     for endpoint, roles in EXPECTED_READ.items():
         r = client.get(f'/admin/{endpoint}/')

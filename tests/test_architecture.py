@@ -5,7 +5,7 @@ import os
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ('backoffice', 'views', 'reports', 'models', 'seed', 'print_templates')
 WIRING = {'__init__', 'config', 'db', 'auth', 'roles', 'access', 'validators', 'limits', 'headers', 'logs', 'health',
-          'urls', 'wsgi', 'gunicorn_conf',
+          'urls', 'wsgi', 'gunicorn_conf', 'metrics',
           'redirects', 'audit', 'storage'}
 CAPABILITIES = {'workflow', 'intake', 'issuing', 'desks', 'background', 'notify', 'data', 'api'}
 

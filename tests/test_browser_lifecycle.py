@@ -5,7 +5,6 @@ specialty ended yesterday"), never by sleeping.
 """
 import datetime
 
-import numpy as np
 
 from backoffice.issuing import certificates
 from backoffice.workflow import lifecycle
@@ -26,14 +25,13 @@ def _codes_may_be_sent_again():
 
 def _download_and_verify(browser, page, live, tmp_path):
     """The holder downloads the e-certificate; its QR opens the public verification page."""
-    import cv2
     page.goto(f'{live}/portal/progress')
     with page.expect_download() as dl:
         page.locator('.download-cert').first.click()
     pdf = tmp_path / 'cert.pdf'
     dl.value.save_as(pdf)
-    rendered = np.asarray(render_first_page(pdf.read_bytes(), tmp_path, dpi=150))[:, :, ::-1]
-    url, _, _ = cv2.QRCodeDetector().detectAndDecode(rendered)
+    from .conftest import decode_qr
+    url = decode_qr(render_first_page(pdf.read_bytes(), tmp_path, dpi=150))
     assert url.startswith(f'{live}/verify/')
     visitor = new_page(browser)
     visitor.goto(url)

@@ -10,7 +10,7 @@ from backoffice.validators import mask_id_number
 from models import Certificate, DownloadLog, Job, Person, PrintLog, RegisteredSpecialty
 
 from .conftest import (build_application, login, make_enterprise, make_user, pdf_text, post_form,
-                       registered_with_certificate, render_first_page, announce)
+                       registered_with_certificate, render_first_page, announce, decode_qr)
 
 
 def test_certificate_pdf_fields_and_render(users, tmp_path):
@@ -29,9 +29,8 @@ def test_certificate_pdf_fields_and_render(users, tmp_path):
     gray = np.asarray(image.convert('L'))
     assert gray.min() < 60 and gray.std() > 10                       # ink, not a blank page
     # the QR code on the page decodes to the verification URL
-    import cv2
-    decoded, points, _ = cv2.QRCodeDetector().detectAndDecode(np.asarray(image)[:, :, ::-1])
-    assert decoded == certificates.verify_url(cert)
+    decoded = decode_qr(image)
+    assert decoded.split('#')[0] == certificates.verify_url(cert)    # after '#': the signed payload (signing)
     assert decoded.startswith('http://registry.test/verify/')
 
 
@@ -45,7 +44,10 @@ def test_use_until_is_cut_short():
     assert certificates.use_until(p, reg, today) == today + datetime.timedelta(days=30)
     old = make_person(birth=datetime.date(1962, 1, 10))
     reg2 = make_registration(old, make_enterprise(), valid_until=today + datetime.timedelta(days=400))
-    assert certificates.use_until(old, reg2, today) == datetime.date(2027, 1, 10)
+    # the 65th birthday (1962-01-10, or a few days later: the test ID numbers shift births as the run goes on)
+    assert old.birth_date - datetime.date(1962, 1, 10) < datetime.timedelta(days=60)
+    assert certificates.use_until(old, reg2, today) == datetime.date(2027, 1, 10) + (old.birth_date
+                                                                                    - datetime.date(1962, 1, 10))
 
 
 def _verify(client, token):
@@ -214,3 +216,11 @@ def test_the_public_verification_page_runs_two_queries(client, users, caplog):
     assert '核验结果：有效' in page
     assert len(queries) <= 2, [r.getMessage()[:120] for r in queries]
     assert len(queries) >= 1                           # the logger really sees the queries
+    # a version replaced by a newer download (加注): still two queries, and the page says so
+    certificates.issue(cert.registration)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger='peewee'):
+        page = client.get(f'/verify/{token}').get_data(as_text=True)
+    queries = [r for r in caplog.records if r.name == 'peewee' and 'SELECT' in r.getMessage().upper()]
+    assert '核验结果：已被新版本替换（作废）' in page
+    assert 1 <= len(queries) <= 2, [r.getMessage()[:120] for r in queries]

@@ -34,7 +34,8 @@ from .conftest import (PASSWORD, build_application, login, make_enterprise, make
 
 # The account that plays each role (the enterprise and applicant ones own rows of their own).
 ACCOUNTS = {'admin': 'admin', 'acceptor': 'acceptor', 'reviewer': 'reviewer', 'provincial': 'provincial',
-            'supervisor': 'supervisor', 'helpdesk': 'helpdesk', 'enterprise': 'ent_mine',
+            'supervisor': 'supervisor', 'helpdesk': 'helpdesk', 'joint_reviewer': 'joint_reviewer',
+            'enterprise': 'ent_mine',
             'applicant': 'app_mine'}
 IDENTITIES = [None] + list(ROLES)          # None = anonymous
 OK_FOR_ANONYMOUS_REFUSAL = (401, 403)
@@ -53,7 +54,7 @@ def world(app):
     limits.reset()
     ph = generate_password_hash(PASSWORD, method='pbkdf2:sha256:1000')   # cheap: nine sign-ins
     users = {name: make_user(name, ph) for name in ('admin', 'acceptor', 'acceptor2', 'reviewer', 'reviewer2',
-                                                     'provincial', 'supervisor', 'helpdesk')}
+                                                     'provincial', 'supervisor', 'helpdesk', 'joint_reviewer')}
     ent_mine, ent_other = make_enterprise(code='11'), make_enterprise(code='31')
     person_mine, person_other = make_person(name='甲某'), make_person(name='乙某')
     users['ent_mine'] = make_user('ent_mine', ph, role=ENTERPRISE, enterprise=ent_mine)
@@ -142,7 +143,7 @@ def _url(app, rule, role, world):
             values[arg] = 'admin/js/form.js' if rule.endpoint == 'admin.static' else 'no-such-file.css'
         else:
             converter = type(rule._converters[arg]).__name__
-            values[arg] = world['values']['app_id'] if 'Integer' in converter else 'x'
+            values[arg] = world['values']['app_id'] if 'Int' in converter else 'x'
     with app.test_request_context():
         from flask import url_for
         url = url_for(rule.endpoint, **values)

@@ -5,14 +5,15 @@ Each is served with the type found at upload (never the client's), X-Content-Typ
 (backoffice.headers) and a sandboxing Content-Security-Policy (no script, no plugin, an opaque
 origin); only verified JPEG/PNG images are shown inline (the review page displays them), every
 other file (a PDF, which may carry an /OpenAction) is an attachment."""
-from flask import Blueprint, abort, request, send_file
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from backoffice import access, storage
-from backoffice.issuing import documents
+from backoffice.roles import ENTERPRISE
+from backoffice.issuing import certificates, documents
 
 from .guard import fetch_or_abort
-from models import Application, Certificate, DownloadLog, Material
+from models import Application, Certificate, DownloadLog, Material, Registration
 
 bp = Blueprint('files', __name__, url_prefix='/files')
 UPLOAD_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
@@ -56,3 +57,20 @@ def certificate(serial):
     data = documents.certificate_pdf(cert)
     DownloadLog.create(certificate=cert, user=current_user.id, remote_addr=request.remote_addr or '')
     return _pdf(data, f'一级建造师电子注册证书-{cert.serial}.pdf', inline=False)
+
+
+
+@bp.route('/registration/<int:reg_id>/certificate', methods=['POST'])
+@login_required
+def annotate(reg_id):
+    """加注: the holder or the enterprise downloads the e-certificate; each download is a new version
+    (backoffice.issuing.certificates.download_version). POST with the CSRF token: a download voids the
+    previous version, which no other site may trigger."""
+    reg = fetch_or_abort(Registration, Registration.id == reg_id, access.can_annotate_certificate)
+    try:
+        cert, _new = certificates.download_version(reg, current_user, remote_addr=request.remote_addr or '')
+    except certificates.CertificateError as exc:
+        flash(exc.message, 'error')
+        back = 'company.staff' if current_user.role == ENTERPRISE else 'portal.progress'
+        return redirect(url_for(back))
+    return _pdf(documents.certificate_pdf(cert), f'一级建造师电子注册证书-{cert.serial}.pdf', inline=False)

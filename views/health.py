@@ -3,10 +3,12 @@
     /healthz   the process is up and answers
     /readyz    the database, Redis (when configured) and the storage directories can be reached;
                503 when any of them cannot
+    /metrics   Prometheus metrics (backoffice.metrics), only for METRICS_ALLOWED_IPS; 404 for anyone else
+    /.well-known/registry-keys.json   the public keys that verify a certificate's QR payload offline
 """
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from backoffice import health
+from backoffice import health, metrics
 
 bp = Blueprint('health', __name__)
 
@@ -21,3 +23,21 @@ def readyz():
     checks = health.readiness()
     ready = all(c['ok'] for c in checks.values())
     return jsonify(status='ready' if ready else 'not ready', checks=checks), (200 if ready else 503)
+
+
+@bp.route('/metrics', endpoint='metrics')
+def metrics_page():
+    """Prometheus metrics, for the clients in METRICS_ALLOWED_IPS only (anyone else: 404, as if absent)."""
+    if not metrics.allowed(request.remote_addr, current_app.config.get('METRICS_ALLOWED_IPS', '127.0.0.1,::1')):
+        abort(404)
+    return Response(metrics.exposition(), mimetype=None, content_type=metrics.CONTENT_TYPE)
+
+
+@bp.route('/.well-known/registry-keys.json', endpoint='registry_keys')
+def registry_keys():
+    """The Ed25519 public keys of the certificates' signed QR payload, {kid: base64 raw key}: a verifier
+    checks a printed or downloaded certificate with them, offline (backoffice.issuing.signing)."""
+    from backoffice.issuing import signing
+    resp = jsonify(signing.public_keys())
+    resp.headers['Access-Control-Allow-Origin'] = '*'         # a web verifier on another site may fetch them
+    return resp

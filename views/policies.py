@@ -73,6 +73,11 @@ POLICIES = {
     # probes for the process manager (views/health.py): no personal data
     'health.healthz': PUBLIC,
     'health.readyz': PUBLIC,
+    # Prometheus metrics: PUBLIC at the session layer; the view answers 404 to any client outside
+    # METRICS_ALLOWED_IPS (backoffice.metrics.allowed). Counts and latencies only, no personal data.
+    'health.metrics': PUBLIC,
+    # the public keys of the certificates' signed QR payload (views/health.py): public by design
+    'health.registry_keys': PUBLIC,
     # applicant portal (views/portal.py)
     'portal.signup': PUBLIC,
     'portal.photo_tool': PUBLIC,
@@ -105,6 +110,8 @@ POLICIES = {
     'files.material': Roles(*DOCUMENT_READERS, APPLICANT, ENTERPRISE, own=(APPLICANT, ENTERPRISE)),
     'files.refusal_notice': Roles(*DOCUMENT_READERS, APPLICANT, ENTERPRISE, own=(APPLICANT, ENTERPRISE)),
     'files.certificate': Roles(*DOCUMENT_READERS, APPLICANT, PROVINCIAL, own=(APPLICANT, PROVINCIAL)),
+    # 加注 (a new e-certificate version): the holder or the enterprise of the registration (backoffice.access)
+    'files.annotate': Roles(APPLICANT, ENTERPRISE, own=(APPLICANT, ENTERPRISE)),
     # open API (views/api): no session. PUBLIC at this layer because every call authenticates with its
     # own bearer token, checked with its scopes and province / enterprise scope in views/api/resources.py
     # (`authorized`) and backoffice/api; a session cookie grants nothing there.
@@ -128,6 +135,8 @@ ADMIN_OVERRIDES = {
     'notice.remove_item_view': lambda view: _roles(view.read_roles, view.publish_roles),
     # 依法注销 by the registry (RegistrationView.cancel_roles)
     'registration.cancel_view': lambda view: _roles(view.read_roles, view.cancel_roles),
+    # 企业合并 (变更注册) by the registry (EnterpriseView.merge_roles)
+    'enterprise.merge_view': lambda view: _roles(view.read_roles, view.merge_roles),
     # one's own background jobs only, whatever the role
     'job.job_view': lambda view: _roles(view.read_roles, own='all'),
     'job.status': lambda view: _roles(view.read_roles, own='all'),

@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import traceback
 import uuid
 
@@ -30,7 +31,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 from models import Job, database, now
 
-from backoffice import storage
+from backoffice import metrics, storage
 from backoffice.config import INSTANCE_DIR
 
 log = logging.getLogger(__name__)
@@ -152,21 +153,25 @@ def run_job(job_id):
             return
         job = Job.get_by_id(job_id)
         log.info('job %s (%s) started', job_id, job.kind)
+        started = time.perf_counter()
         with _heartbeat(job_id):
             try:
                 result = HANDLERS[job.kind](job, json.loads(job.params))
             except JobError as exc:
                 Job.update(state='failed', message=exc.message, finished_at=now()).where(Job.id == job_id).execute()
+                metrics.job(job.kind, 'failed', time.perf_counter() - started)
                 return
             except Exception:
                 current_app.logger.error('job %s failed\n%s', job_id, traceback.format_exc())
                 Job.update(state='failed', message='任务执行出错，已记录，请联系系统管理员',
                            finished_at=now()).where(Job.id == job_id).execute()
+                metrics.job(job.kind, 'failed', time.perf_counter() - started)
                 return
             result = _publish(job, result)
         done = Job.get_by_id(job_id)
         Job.update(state='done', progress=Job.total, result_path=result or '', finished_at=now(),
                    message=done.message or '已完成').where(Job.id == job_id).execute()
+        metrics.job(job.kind, 'done', time.perf_counter() - started)
         log.info('job %s done', job_id)
 
 

@@ -5,7 +5,7 @@ import peewee as pw
 
 from models import Application, Registration
 
-from backoffice.roles import ACCEPTOR, PROVINCIAL, REVIEWER
+from backoffice.roles import ACCEPTOR, JOINT_REVIEWER, PROVINCIAL, REVIEWER
 from backoffice.workflow.states import STATES
 
 
@@ -13,6 +13,10 @@ def home_counts(user):
     """[(label, count, state)] of what waits, for the user's role."""
     rows = dict(Application.select(Application.state, pw.fn.COUNT(Application.id))
                 .group_by(Application.state).tuples())
+    if user.role == JOINT_REVIEWER:          # only their own specialties' requests (workflow.joint_review)
+        from backoffice.workflow import joint_review
+        return [('待会审', joint_review.queue(user).count(), None),
+                ('已超期未返回', joint_review.queue(user, overdue_only=True).count(), None)]
     if user.role == ACCEPTOR:
         keys = ('reported', 'correction')
     elif user.role == REVIEWER:

@@ -32,6 +32,8 @@ from limits import parse_many
 
 from models import SmsCode, SmsMessage, database, now
 
+from backoffice import metrics
+
 CODE_MINUTES = 5
 RESEND_SECONDS = 60
 MAX_ATTEMPTS = 5
@@ -227,8 +229,10 @@ def send_code(mobile, purpose, clock=None, client=None):
         log.warning('SMS gateway %s failed for message %s: %s', gw.name, message.id, exc)
         SmsMessage.update(status='failed', error=str(exc)[:300]).where(SmsMessage.id == message.id).execute()
         SmsCode.delete().where(SmsCode.id == row.id).execute()       # never delivered: may be asked again
+        metrics.sms(purpose, 'failed')
         raise SmsError(SEND_FAILED, 'code') from None
     SmsMessage.update(status='sent').where(SmsMessage.id == message.id).execute()
+    metrics.sms(purpose, 'sent')
     return RESEND_SECONDS
 
 

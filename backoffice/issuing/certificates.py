@@ -5,10 +5,13 @@ import os
 from flask import current_app, has_app_context
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from models import (Application, Certificate, Enterprise, Material, Person, RegisteredSpecialty, Registration,
-                    Specialty, database)
+from peewee import fn
+
+from models import (Application, Certificate, DownloadLog, Enterprise, Material, Person, RegisteredSpecialty,
+                    Registration, Specialty, database)
 
 from backoffice import storage
+from backoffice.issuing import signing
 from backoffice.workflow import numbering
 from backoffice.workflow.calendar import add_years
 from backoffice.validators import mask_id_number
@@ -17,15 +20,23 @@ USE_DAYS = 180
 AUTHORITY = '中华人民共和国住房和城乡建设部'
 STATUS_LABELS = {
     'valid': '有效', 'expired': '已过使用有效期', 'lapsed': '注册已失效，证书作废', 'cancelled': '已注销或作废',
-    'unknown': '查无此证书',
+    'replaced': '已被新版本替换（作废）', 'unknown': '查无此证书',
 }
+VOID_STATES = ('cancelled', 'lapsed', 'replaced')
+
+
+class CertificateError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 def use_until(person, registration, issued_on):
     """180 days, cut to the earliest specialty expiry or the 65th birthday (domain §8)."""
     limits = [issued_on + datetime.timedelta(days=USE_DAYS), add_years(person.birth_date, 65)]
     earliest = (RegisteredSpecialty.select(RegisteredSpecialty.valid_until)
-                .where((RegisteredSpecialty.registration == registration) & (RegisteredSpecialty.state == 'active'))
+                .where((RegisteredSpecialty.registration == registration) & (RegisteredSpecialty.state == 'active')
+                       & (RegisteredSpecialty.valid_until >= issued_on))     # one past its date is no limit
                 .order_by(RegisteredSpecialty.valid_until).first())
     if earliest is not None:
         limits.append(earliest.valid_until)
@@ -59,6 +70,56 @@ def issue_new(items, today):
         Certificate.insert_many(rows[k:k + 500]).execute()
 
 
+def download_version(registration, user, today=None, remote_addr=''):
+    """加注 (建办市〔2021〕40号): each download of a valid registration's e-certificate is a new version
+    (new serial, the previous one void, 使用有效期 from today: 180 days cut at the earliest specialty
+    expiry or the 65th birthday). The version the registry issued today that nobody has downloaded
+    yet (at the announcement or a 变更注册) is handed out as it is. A void registration (注销, 失效)
+    gets no new version: its latest one, which downloads as a copy marked 作废. Every download is
+    logged (DownloadLog: which version, which user: the holder or an enterprise user).
+    Returns (certificate, is_new); raises CertificateError with a Chinese message."""
+    from backoffice.db import is_postgres
+    today = today or datetime.date.today()
+    with database.atomic():
+        query = Registration.select().where(Registration.id == registration.id)
+        reg = (query.for_update() if is_postgres() else query).get()     # one 加注 at a time per registration
+        person = Person.get_by_id(reg.person_id)
+        latest = (Certificate.select().where(Certificate.registration == reg.id)
+                  .order_by(Certificate.id.desc()).first())
+        cert, new = latest, False
+        if reg.state == 'active':
+            problem = annotation_problem(person, reg, today)
+            if problem:
+                raise CertificateError(problem)
+            fresh = (latest is not None and latest.state == 'valid' and latest.issued_on == today
+                     and not DownloadLog.select().where(DownloadLog.certificate == latest.id).exists())
+            if not fresh:
+                cert, new = issue(reg, today), True
+        if cert is None:
+            raise CertificateError('该注册没有签发过电子证书')
+        DownloadLog.create(certificate=cert.id, user=user.id, remote_addr=(remote_addr or '')[:64])
+        return cert, new
+
+
+def annotation_problem(person, registration, today):
+    """Why an active registration cannot get a valid version today (the daily lapse task has not
+    run yet), or None."""
+    if add_years(person.birth_date, 65) < today:
+        return '持证人已年满65周岁，注册失效，不能下载有效的电子证书'
+    if not (RegisteredSpecialty.select().where((RegisteredSpecialty.registration == registration)
+                                               & (RegisteredSpecialty.state == 'active')
+                                               & (RegisteredSpecialty.valid_until >= today)).exists()):
+        return '注册专业均已超过有效期，注册失效，不能下载有效的电子证书'
+    return None
+
+
+def versions(registration):
+    """Every version of a registration's e-certificate, newest first, with its download count."""
+    downloads = (DownloadLog.select(fn.COUNT(DownloadLog.id)).where(DownloadLog.certificate == Certificate.id))
+    return list(Certificate.select(Certificate, downloads.alias('downloads'))
+                .where(Certificate.registration == registration).order_by(Certificate.id.desc()))
+
+
 def void_for(registration):
     Certificate.update(state='void').where(
         (Certificate.registration == registration) & (Certificate.state == 'valid')).execute()
@@ -86,30 +147,41 @@ def verify_url(certificate):
     return f'{base.rstrip("/")}/verify/{token_for(certificate)}'
 
 
-def _status_of(cert_state, reg_state, use_until, today):
+def _status_of(cert_state, reg_state, use_until, today, newer=False):
     if reg_state == 'lapsed':
         return 'lapsed'
-    if cert_state != 'valid' or reg_state != 'active':
+    if reg_state != 'active':
         return 'cancelled'
+    if cert_state != 'valid':
+        return 'replaced' if newer else 'cancelled'
     if use_until < today:
         return 'expired'
     return 'valid'
 
 
 def status(certificate, today=None):
-    """'valid', 'expired', 'lapsed', 'cancelled' or 'unknown'."""
+    """'valid', 'expired', 'lapsed', 'cancelled', 'replaced' (a newer version exists) or 'unknown'."""
     if certificate is None:
         return 'unknown'
     reg_state = Registration.select(Registration.state).where(Registration.id == certificate.registration_id).scalar()
-    return _status_of(certificate.state, reg_state, certificate.use_until, today or datetime.date.today())
+    newer = certificate.state != 'valid' and _newer_exists(certificate.registration_id, certificate.id)
+    return _status_of(certificate.state, reg_state, certificate.use_until, today or datetime.date.today(), newer)
+
+
+def _newer_exists(registration_id, certificate_id):
+    return Certificate.select().where((Certificate.registration == registration_id)
+                                      & (Certificate.id > certificate_id)).exists()
 
 
 def verification(serial, today=None):
     """The public verification page's facts in two queries: (status, masked data or None).
-    Live status (注销, lapse), never a birth date or a full ID number."""
+    Live status (注销, lapse, replaced by a newer version), never a birth date or a full ID number."""
+    newer = Certificate.alias()
+    has_newer = fn.EXISTS(newer.select(newer.id).where((newer.registration == Certificate.registration)
+                                                       & (newer.id > Certificate.id)))
     row = (Certificate.select(Certificate.serial, Certificate.state, Certificate.issued_on, Certificate.use_until,
                               Registration.id, Registration.state, Registration.number, Registration.seal_check,
-                              Person.name, Person.id_number, Enterprise.name)
+                              Person.name, Person.id_number, Enterprise.name, has_newer)
            .join(Registration, on=(Registration.id == Certificate.registration))
            .join(Person, on=(Person.id == Registration.person))
            .switch(Registration).join(Enterprise, on=(Enterprise.id == Registration.enterprise))
@@ -117,8 +189,8 @@ def verification(serial, today=None):
     if row is None:
         return 'unknown', None
     (serial, cert_state, issued_on, use_until, reg_id, reg_state, number, seal_check, name, id_number,
-     enterprise) = row
-    state = _status_of(cert_state, reg_state, use_until, today or datetime.date.today())
+     enterprise, newer_exists) = row
+    state = _status_of(cert_state, reg_state, use_until, today or datetime.date.today(), bool(newer_exists))
     which = RegisteredSpecialty.registration == reg_id
     if state not in ('cancelled', 'lapsed'):
         which &= RegisteredSpecialty.state == 'active'
@@ -151,7 +223,7 @@ def certificate_data(certificate, masked=False):
     person = Person.get_by_id(certificate.person_id)
     ent = reg.enterprise
     state = status(certificate)
-    void = state in ('cancelled', 'lapsed')
+    void = state in VOID_STATES
     which = RegisteredSpecialty.registration == reg
     if not void:        # a void certificate's copy is a record: it shows what it certified, marked 作废
         which &= RegisteredSpecialty.state == 'active'
@@ -166,7 +238,9 @@ def certificate_data(certificate, masked=False):
         'number': reg.full_number, 'enterprise': ent.name, 'uscc': ent.uscc,
         'province': reg.province.name,
         'specialties': specialties, 'issued_on': certificate.issued_on, 'use_until': certificate.use_until,
-        'authority': AUTHORITY, 'qr_text': verify_url(certificate),
+        'authority': AUTHORITY,
+        'qr_text': signing.qr_text(verify_url(certificate), certificate.serial, person, reg, specialties,
+                                   certificate.use_until),      # + the offline-verifiable payload
         'photo': _material_path(person.id, 'photo'), 'signature': _material_path(person.id, 'signature'),
         'void_mark': (f'{STATUS_LABELS[state]}，仅供存档，不作执业证明' if void else ''),
     }

@@ -25,6 +25,7 @@ import logging
 
 from flask import current_app, g, has_request_context
 
+from backoffice import metrics
 from backoffice.db import bulk_insert
 from models import (Enterprise, EnterpriseSignup, Notification, NotifyPreference, Person, SmsMessage, User,
                     database, now)
@@ -143,28 +144,32 @@ def on_lapse(registration_ids, reason, today):
     """Called by workflow.lifecycle in each lapse batch's transaction: the holder and the enterprise."""
     from models import Registration
     regs = []
-    for k in range(0, len(registration_ids), 900):
-        regs += list(Registration.select(Registration.id, Registration.person, Registration.enterprise,
-                                         Registration.number)
-                     .where(Registration.id.in_(registration_ids[k:k + 900])))
-    people = _by_id(Person, {r.person_id for r in regs}, Person.name)
-    firms = _by_id(Enterprise, {r.enterprise_id for r in regs if r.enterprise_id}, Enterprise.name)
-    messages = []
-    for reg in regs:
-        person, firm = people.get(reg.person_id), firms.get(reg.enterprise_id)
-        values = {'name': person.name if person else '', 'reg_number': reg.number, 'date': today.isoformat(),
-                  'reason': LAPSE_REASONS.get(reason, reason), 'enterprise': firm.name if firm else ''}
-        messages.append(Message('lapsed', values, person=reg.person_id))
+    for k in range(0, len(registration_ids), 900):        # plain tuples: a lapse batch has thousands
+        regs += list(Registration.select(Registration.person, Registration.enterprise, Registration.number)
+                     .where(Registration.id.in_(registration_ids[k:k + 900])).tuples())
+    names = _values(Person.name, {person for person, _e, _n in regs})
+    firms = _values(Enterprise.name, {ent for _p, ent, _n in regs if ent})
+    reason_text, day = LAPSE_REASONS.get(reason, reason), today.isoformat()
+    messages = [Message('lapsed', {'name': names.get(person, ''), 'reg_number': number, 'date': day,
+                                   'reason': reason_text, 'enterprise': firms.get(ent, '')}, person=person)
+                for person, ent, number in regs]
     return write(messages)
 
 
-def _by_id(model, ids, *fields):
-    """{id: row} for the ids (only `fields` when given), 900 at a time."""
+def _values(field, ids):
+    """{id: value of field} for the ids, 900 at a time, as plain tuples."""
+    model, ids, out = field.model, sorted(i for i in ids if i), {}
+    for k in range(0, len(ids), 900):
+        out.update(model.select(model.id, field).where(model.id.in_(ids[k:k + 900])).tuples())
+    return out
+
+
+def _by_id(model, ids):
+    """{id: row} for the ids, 900 at a time."""
     ids = sorted(i for i in ids if i)
     out = {}
     for k in range(0, len(ids), 900):
-        query = model.select(model.id, *fields) if fields else model.select()
-        out.update({row.id: row for row in query.where(model.id.in_(ids[k:k + 900]))})
+        out.update({row.id: row for row in model.select().where(model.id.in_(ids[k:k + 900]))})
     return out
 
 
@@ -189,13 +194,12 @@ def write(messages):
     if not messages:
         return 0
     texts = templates.load()
-    person_ids = {m.person for m in messages if m.person}
-    people = _by_id(Person, person_ids, Person.mobile)
+    person_ids = sorted({m.person for m in messages if m.person})
+    person_mobiles = _values(Person.mobile, person_ids)
     users = {}
-    for k in range(0, len(sorted(person_ids)), 900):
-        chunk = sorted(person_ids)[k:k + 900]
-        users.update({u.person_id: (u.id, u.mobile) for u in User.select(User.id, User.person, User.mobile)
-                      .where(User.person.in_(chunk) & (User.role == 'applicant'))})
+    for k in range(0, len(person_ids), 900):
+        users.update({person: (user, mobile) for user, person, mobile in User.select(User.id, User.person, User.mobile)
+                      .where(User.person.in_(person_ids[k:k + 900]) & (User.role == 'applicant')).tuples()})
     sms_off = {p.user_id for p in NotifyPreference.select().where(NotifyPreference.sms_info == False)}  # noqa: E712
     firm_mobiles = enterprise_mobiles({m.enterprise for m in messages if m.enterprise})
     stamp = now()
@@ -204,10 +208,9 @@ def write(messages):
         text, needs_action = texts[m.template]
         body = templates.render(text, m.values)
         if m.person:
-            person = people.get(m.person)
             user, account_mobile = users.get(m.person, (None, ''))
             # the mobile the holder verified for their account, else the one on the person record
-            mobile = account_mobile or (person.mobile if person else '')
+            mobile = account_mobile or person_mobiles.get(m.person, '')
             wants_sms = needs_action or user not in sms_off
         else:
             user, mobile, wants_sms = None, firm_mobiles.get(m.enterprise, ''), True
@@ -271,6 +274,7 @@ def send_one(row_id, clock, gw):
         log.warning('notification %s: SMS not sent (attempt %s): %s', row.id, row.attempts, error)
         SmsMessage.create(mobile=row.mobile, text=row.text[:300], created_at=clock, purpose='notify',
                           gateway=gw.name, status='failed', error=error)
+        metrics.sms('notify', 'failed')
         if row.attempts >= setting('NOTIFY_MAX_ATTEMPTS'):
             Notification.update(state='failed', last_error=error, claimed_at=None).where(mine).execute()
             return 'failed'
@@ -279,6 +283,7 @@ def send_one(row_id, clock, gw):
         return 'retrying'
     SmsMessage.create(mobile=row.mobile, text=row.text[:300], created_at=clock, purpose='notify',
                       gateway=gw.name, status='sent')
+    metrics.sms('notify', 'sent')
     Notification.update(state='sent', sent_at=clock, claimed_at=None, last_error='').where(mine).execute()
     return 'sent'
 

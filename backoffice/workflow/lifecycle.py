@@ -20,6 +20,7 @@ from models import Enterprise, Person, RegisteredSpecialty, Registration, Specia
 
 from backoffice import audit
 from backoffice.db import is_postgres
+from backoffice.roles import ADMIN, REVIEWER
 from backoffice.notify import outbox
 from backoffice.workflow import changes
 from backoffice.workflow.calendar import add_years
@@ -227,3 +228,59 @@ def enterprise_renamed(enterprise, old_name, actor, today=None):
                                  initiated_by='registry', commitment_accepted=True, change_explanation=explanation)
         done.append(transitions.perform(app, 'registry_change', actor, comment=explanation, today=today))
     return done
+
+
+# --- 变更注册 (Art. 13): enterprises merged, the registrations move to a new USCC -------------
+
+MERGE_ROLES = (REVIEWER, ADMIN)
+
+
+def enterprises_merged(source, target, actor, explanation, today=None):
+    """A registry decision moves every active registration of `source` to `target` (a merger: the
+    staff now work for the enterprise with the new USCC). Each registration gets a 变更注册 decided
+    at once (`registry_change`): the enterprise, and the province when it differs, change; the 注册编号
+    and the validity stay (no new 3 years); a new certificate carries the new enterprise; the next
+    announcement lists it; the registration change feed records it (in the effect). One transaction.
+    Raises CancelError({field: Chinese message}). Returns the decision records."""
+    from models import Application
+    from backoffice.workflow import numbering, transitions
+    from backoffice.workflow.states import WorkflowError
+    errors = {}
+    if getattr(actor, 'role', None) not in MERGE_ROLES:
+        errors['form'] = '只有注册审查人员或系统管理员可以作出企业合并的变更注册决定'
+    if target is None:
+        errors['target'] = '请填写合并后企业的统一社会信用代码'
+    elif target.id == source.id or target.uscc == source.uscc:
+        errors['target'] = '合并后的企业不能是原企业本身（统一社会信用代码须不同）'
+    elif not target.verified:
+        errors['target'] = f'“{target.name}”尚未完成企业实名认证，不能接收注册人员'
+    elif target.status != 'normal':
+        errors['target'] = f'“{target.name}”的企业状态为非正常，不能接收注册人员'
+    if not (explanation or '').strip():
+        errors['explanation'] = '请填写变更决定说明（合并的事实和依据）'
+    if errors:
+        raise CancelError(errors)
+    with database.atomic():
+        query = (Registration.select().where((Registration.enterprise == source.id) & (Registration.state == 'active'))
+                 .order_by(Registration.id))
+        regs = list(query.for_update() if is_postgres() else query)
+        if not regs:
+            raise CancelError({'form': f'“{source.name}”没有有效的注册人员，无需变更注册'})
+        moved = target.province_id != source.province_id
+        text = (f'企业合并：聘用企业由“{source.name}”（统一社会信用代码 {source.uscc}）变更为'
+                f'“{target.name}”（统一社会信用代码 {target.uscc}）'
+                + ('，注册所在省份随之变更，注册编号不变' if moved else '') + f'。{explanation.strip()}')
+        audit.record('enterprise_merged', object_type='enterprise', object_id=source.id, actor=actor,
+                     actor_role=actor.role, comment=f'{text}（{len(regs)} 名注册人员）')
+        done = []
+        for reg in regs:
+            Registration.update(enterprise=target.id, province=target.province_id).where(
+                Registration.id == reg.id).execute()
+            app = Application.create(number=numbering.application_number(), business_type='change',
+                                      person=reg.person_id, enterprise=target.id, registration=reg.id, state='draft',
+                                      initiated_by='registry', commitment_accepted=True, change_explanation=text)
+            try:
+                done.append(transitions.perform(app, 'registry_change', actor, comment=text, today=today))
+            except WorkflowError as exc:
+                raise CancelError({'form': '；'.join(exc.messages)}) from None
+        return done

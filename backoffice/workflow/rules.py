@@ -8,6 +8,7 @@ from models import (Application, ApplicationSpecialty, ExternalRegistration, Mat
 from models import MATERIAL_KINDS
 
 from backoffice.validators import ValidationError, age_on, validate_id_number
+from backoffice.workflow import joint_review
 from backoffice.workflow.calendar import add_working_days, add_years
 from backoffice.workflow.states import BUSINESS_TYPES, SANCTIONS, STATES
 
@@ -313,6 +314,11 @@ def refusal_grounds_given(ctx):
         return '不予注册依据无效'
 
 
+def joint_review_complete(ctx):
+    """会审: no decision before every requested opinion is in or its clock has run out."""
+    return joint_review.decision_blocker(ctx.app, ctx.today)
+
+
 RULE_LABELS = {
     'specialties_chosen': '已选择注册专业',
     'qualified_for_specialties': '资格库中具有所选专业的资格',
@@ -338,6 +344,7 @@ RULE_LABELS = {
     'registry_initiated': '由注册机构依法发起',
     'enterprise_confirmation_overdue': '企业逾期未确认注销',
     'not_banned': '不在禁止申请期内（第三十三、三十四条）',
+    'joint_review_complete': '会审意见已返回或会审期限届满',
 }
 
 

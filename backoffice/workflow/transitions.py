@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 from models import (Application, User, database, now)
 
-from backoffice import audit
+from backoffice import audit, metrics
 
 from backoffice.workflow import effects, rules
 from backoffice.notify import outbox
@@ -71,15 +71,17 @@ SUBMIT_RULES = {
     'info_change': (_R.info_change_valid, _R.commitment_accepted),
 }
 # Rules a reviewer's approval re-checks: the world may have changed since submission.
+# Each also waits for the joint review (会审) when a specialty needs one (rules.joint_review_complete).
 DECISION_RULES = {
-    'initial': (_R.not_the_acceptor, _R.no_active_registration, _R.under_age_limit, _R.no_external_conflict),
+    'initial': (_R.not_the_acceptor, _R.no_active_registration, _R.under_age_limit, _R.no_external_conflict,
+                _R.joint_review_complete),
     'reregister': (_R.not_the_acceptor, _R.no_active_registration, _R.under_age_limit,
-                   _R.no_external_conflict),
+                   _R.no_external_conflict, _R.joint_review_complete),
     'addition': (_R.not_the_acceptor, _R.has_active_registration, _R.addition_specialties_new,
-                 _R.under_age_limit),
+                 _R.under_age_limit, _R.joint_review_complete),
     'renewal': (_R.not_the_acceptor, _R.has_active_registration, _R.under_age_limit,
-                _R.no_external_conflict),
-    'info_change': (_R.not_the_acceptor, _R.info_change_valid),
+                _R.no_external_conflict, _R.joint_review_complete),
+    'info_change': (_R.not_the_acceptor, _R.info_change_valid, _R.joint_review_complete),
 }
 
 
@@ -124,7 +126,7 @@ TRANSITIONS = [
     Transition('approve', '准予变更', ('info_change',), ('accepted',), 'completed', (REVIEWER,),
                guards=DECISION_RULES['info_change'], stamp='decided_at', effect=effects.apply_info_change),
     Transition('refuse', '不予注册', REVIEWED, ('accepted',), 'refused', (REVIEWER,),
-               guards=(_R.not_the_acceptor, _R.refusal_grounds_given), stamp='decided_at',
+               guards=(_R.not_the_acceptor, _R.refusal_grounds_given, _R.joint_review_complete), stamp='decided_at',
                effect=effects.record_refusal),
     Transition('approve', '准予强制注销', ('cancellation',), ('accepted',), 'approved', (REVIEWER,),
                guards=(_R.not_the_acceptor, _R.has_active_registration), stamp='decided_at',
@@ -152,6 +154,7 @@ TRANSITIONS = [
 ACTION_LABELS = {}
 for _t in TRANSITIONS:
     ACTION_LABELS.setdefault(_t.name, _t.label)
+ACTION_LABELS.update(joint_review_request='送会审', joint_opinion='会审意见')   # workflow.joint_review
 
 _INDEX = {}
 for _t in TRANSITIONS:
@@ -243,6 +246,7 @@ def perform(application, name, actor, comment='', today=None, **data):
         outbox.on_transition(ctx)           # the notifications, in this transaction (backoffice.notify)
         audit.record(t.name, application=app.id, object_type='application', object_id=app.id, actor=actor,
                      actor_role=actor.role, from_state=from_state, to_state=t.target, comment=comment or '')
+    metrics.transition(t.name)
     return Application.get_by_id(app_id)
 
 
@@ -306,6 +310,8 @@ def perform_many(application_ids, name, actor, comment='', today=None, **data):
                     t.effect(ctx)
         outbox.on_transitions(contexts)     # the notifications, in this transaction (backoffice.notify)
         audit.record_many(events)
+    for (_source, t), group in groups.items():
+        metrics.transition(t.name, len(group))
     return len(apps)
 
 

@@ -11,6 +11,8 @@ from .api import ApiClientView, ApiReadLogView
 from .printing import PrintLogView, PrintView
 from .reports import DashboardView, ExportView, ImportView, JobView
 from .review import AcceptQueueView, ReviewQueueView
+from .joint_review import JointProgressView, JointReviewQueueView
+from models import JointOpinion
 from .notify import EnterpriseSignupView, NotificationTemplateView, NotificationView
 
 
@@ -18,6 +20,8 @@ def register(admin):
     work, reg, people, ref, system = '办理', '注册业务', '人员与企业', '基础数据', '系统管理'
     admin.add_view(AcceptQueueView(Application, name='待受理', category=work, endpoint='accept_queue'))
     admin.add_view(ReviewQueueView(Application, name='待审查', category=work, endpoint='review_queue'))
+    admin.add_view(JointProgressView(JointOpinion, name='会审进度', category=work, endpoint='joint_progress'))
+    admin.add_view(JointReviewQueueView(JointOpinion, name='待会审', category=work, endpoint='joint_review'))
     admin.add_view(PrintView(name='证书批量打印', category=work, endpoint='print'))
     admin.add_view(HelpdeskView(name='客服查询', category=work, endpoint='helpdesk'))
     admin.add_view(DashboardView(name='统计分析', category='统计与数据', endpoint='dashboard'))

@@ -12,7 +12,7 @@ from wtforms import PasswordField, SelectField
 from wtforms import validators as wv
 
 from backoffice import audit
-from backoffice.workflow import lifecycle, rules, transitions, states
+from backoffice.workflow import joint_review, lifecycle, rules, transitions, states
 from backoffice import auth
 from backoffice.auth import hash_password, password_problem
 from backoffice.redirects import safe_next
@@ -24,6 +24,7 @@ from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, Enterpr
                     now)
 
 from .base import DomainCheck, SecureModelView, Unique
+from .joint_review import JointSpecialtiesMixin
 
 REGISTRY = (ADMIN, ACCEPTOR, REVIEWER, SUPERVISOR)
 ID_RE = re.compile(r'^\d{17}[\dXx]$')
@@ -149,6 +150,43 @@ class EnterpriseView(SecureModelView):
         'province': {'validators': [wv.InputRequired('请选择省份')]},
     }
 
+    column_extra_row_actions = [EndpointLinkRowAction('fa fa-compress', '.merge_view', title='企业合并（变更注册）')]
+    merge_roles = lifecycle.MERGE_ROLES
+
+    @expose('/merge/', methods=('GET', 'POST'))
+    def merge_view(self):
+        """企业合并 (Art. 13): the registrations move to the enterprise with the new USCC by a registry
+        decision (backoffice.workflow.lifecycle.enterprises_merged); same pattern as 依法注销."""
+        if current_user.role not in self.merge_roles:
+            abort(403)
+        source = self.get_one(request.values.get('id'))
+        if source is None:
+            abort(404)
+        errors, form = {}, {'target_uscc': '', 'explanation': ''}
+        active = Registration.select().where((Registration.enterprise == source.id)
+                                             & (Registration.state == 'active')).count()
+        if request.method == 'POST':
+            form = {'target_uscc': request.form.get('target_uscc', '').strip().upper(),
+                    'explanation': request.form.get('explanation', '')}
+            target = None
+            if form['target_uscc']:
+                try:
+                    target = Enterprise.get_or_none(Enterprise.uscc == validate_uscc(form['target_uscc']))
+                except ValidationError as exc:
+                    errors['target'] = str(exc)
+                else:
+                    if target is None:
+                        errors['target'] = '未找到该统一社会信用代码的企业，请先在企业管理中登记合并后的企业'
+            try:                            # also when the USCC was not found: every field's message at once
+                done = lifecycle.enterprises_merged(source, target, current_user, form['explanation'])
+            except lifecycle.CancelError as exc:
+                errors = {**exc.errors, **errors}
+            else:
+                flash(f'已作出变更注册决定：{len(done)} 名注册人员的聘用企业变更为“{target.name}”，'
+                      '注册有效期不变，已签发新证书，将在下一期公告中列出', 'success')
+                return redirect(self.get_url('.index_view'))
+        return self.render('admin/enterprise_merge.html', ent=source, active=active, form=form, errors=errors)
+
     def validate_form(self, form):
         ok = super().validate_form(form)
         if ok and hasattr(form, 'status') and form.status.data != 'normal':
@@ -258,7 +296,8 @@ class ApplicationView(SecureModelView):
                            refusal_grounds=[g.ground for g in app.refusal_grounds],
                            states=states.STATES, types=states.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
                            action_labels=transitions.ACTION_LABELS, role_labels=ROLES,
-                           return_url=self.get_url('.index_view'), mask=mask_id_number)
+                           return_url=self.get_url('.index_view'), mask=mask_id_number,
+                           joint=joint_review.summary(app, current_user))
 
     @expose('/transition/', methods=('POST',))
     def transition_view(self):
@@ -401,7 +440,7 @@ class ExternalRegistrationView(SecureModelView):
     }
 
 
-class UserView(SecureModelView):
+class UserView(JointSpecialtiesMixin, SecureModelView):
     read_roles = (ADMIN,)
     write_roles = (ADMIN,)
     column_list = ('username', 'name', 'role', 'province', 'enterprise', 'active', 'failed_logins',

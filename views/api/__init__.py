@@ -163,8 +163,19 @@ def register(app):
     if csrf is not None:
         csrf.exempt(docs.bp)
     app.register_blueprint(docs.bp)
+    app.before_request(_routing_error_as_json)
     app.extensions['registry_api'] = api
     return api
+
+
+def _routing_error_as_json(prefix=PREFIX + '/'):
+    """An address under /api/v1 that matched no route before any blueprint could take it (e.g. an id
+    beyond 2^63-1 refused by the bounded int converter): the API's JSON 404 / 405, not the HTML page."""
+    exc = request.routing_exception
+    if exc is not None and request.path.startswith(prefix) and isinstance(exc, HTTPException) and exc.code:
+        if exc.code in (404, 405):
+            return _handle_http(exc)
+    return None
 
 
 def _scope_docs():

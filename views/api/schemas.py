@@ -3,7 +3,10 @@ document at /api/v1/openapi.json describes exactly what the code accepts and ret
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from seed.reference import PROVINCES
+
 MAX_PAGE = 1000
+PROVINCE_CODES = [code for code, _name, _abbr in PROVINCES]
 
 _REQ = {'required': '必填', 'null': '不能为空', 'invalid': '格式无效'}
 _INT = {**_REQ, 'invalid': '须为整数', 'too_large': '数值过大'}
@@ -15,6 +18,16 @@ def _int(**kw):
 
 def _str(**kw):
     return fields.String(error_messages={**_REQ, 'invalid': '须为字符串', 'invalid_utf8': '须为 UTF-8 字符串'}, **kw)
+
+
+class DateTime(fields.DateTime):
+    """RFC 3339 date-time as OpenAPI's `date-time` requires: the database keeps the server's local time
+    without an offset (models.now), so the offset of the server's time zone is added (e.g. +08:00)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.astimezone()
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Base(ma.Schema):
@@ -80,8 +93,8 @@ class PersonArgs(Base):
 
 
 class StatsArgs(Base):
-    province = _str(validate=validate.Regexp(r'^\d{2}$', error='须为两位省份代码'),
-                    metadata={'description': '两位省份代码；省级客户端只能查询本省'})
+    province = _str(validate=validate.OneOf(PROVINCE_CODES, error='省份代码无效'),
+                    metadata={'description': '两位省份代码（GB/T 2260，如 11 北京）；省级客户端只能查询本省'})
 
 
 # --- resources ---------------------------------------------------------------------------------
@@ -143,7 +156,7 @@ class ChangeSchema(Base):
     seq = fields.Integer(required=True, metadata={'description': '变更序号（单调递增）'})
     kind = fields.String(required=True)
     kind_label = fields.String(required=True)
-    changed_at = fields.DateTime(required=True)
+    changed_at = DateTime(required=True)
     registration = fields.Nested(RegistrationSchema, required=True, metadata={'description': '读取时的注册记录'})
 
 
@@ -176,7 +189,7 @@ class NoticeSchema(Base):
     id = fields.Integer(required=True)
     number = fields.String(required=True)
     title = fields.String(required=True)
-    published_at = fields.DateTime(required=True)
+    published_at = DateTime(required=True)
 
 
 class NoticeListItemSchema(NoticeSchema):
@@ -218,11 +231,11 @@ class ApplicationStatusSchema(Base):
     state_label = fields.String(required=True)
     province = fields.Nested(ProvinceSchema, allow_none=True, required=True)
     applicant = fields.Nested(ApplicantSchema, required=True)
-    submitted_at = fields.DateTime(allow_none=True, required=True)
-    accepted_at = fields.DateTime(allow_none=True, required=True)
+    submitted_at = DateTime(allow_none=True, required=True)
+    accepted_at = DateTime(allow_none=True, required=True)
     deadline = fields.Date(allow_none=True, required=True, metadata={'description': '审查期限'})
-    decided_at = fields.DateTime(allow_none=True, required=True)
-    announced_at = fields.DateTime(allow_none=True, required=True)
+    decided_at = DateTime(allow_none=True, required=True)
+    announced_at = DateTime(allow_none=True, required=True)
 
 
 class CertSpecialtySchema(Base):

@@ -1,0 +1,163 @@
+"""Certificates verifiable offline: an Ed25519-signed compact payload carried in the QR code.
+
+The QR text is the verification URL (the live check) plus, after '#', a compact signed payload:
+
+    <base64url(text)>~<base64url(signature)>    text = 'RC1|kid|serial|name|masked ID|注册编号|
+                                                        specialty:YYYYMMDD;…|使用有效期 YYYYMMDD' (UTF-8)
+
+(base64url keeps the QR text ASCII: decoders disagree on the character set of raw UTF-8 bytes.)
+
+A phone opens the URL (the fragment is never sent to the server); a verifier without network
+checks the signature with the public key of `kid`, published at /.well-known/registry-keys.json as
+{kid: base64 of the 32-byte raw public key}. What an offline check cannot know is the live status
+(注销, 失效, replaced by a newer version): the verification page and the API tell it.
+
+Keys: one private key per key id in SIGNING_KEY_DIR/<kid>.pem (default instance/signing), created
+with mode 0600 on first use; SIGNING_KEY_ID names the key that signs now. Rotation: set a new
+SIGNING_KEY_ID; the old files stay and their public keys stay published, so certificates signed
+before remain verifiable. Every node needs the same files (like SECRET_KEY).
+"""
+import base64
+import binascii
+import datetime
+import os
+import re
+import tempfile
+import threading
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+VERSION = 'RC1'
+KID_RE = re.compile(r'^[A-Za-z0-9_-]{1,32}$')
+_lock = threading.Lock()
+_cache = {}
+
+
+def _settings():
+    from flask import current_app, has_app_context
+    from backoffice.config import INSTANCE_DIR
+    config = current_app.config if has_app_context() else os.environ
+    return (config.get('SIGNING_KEY_DIR') or os.path.join(INSTANCE_DIR, 'signing'),
+            config.get('SIGNING_KEY_ID') or 'k1')
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+def _create(path):
+    """Write a new private key to `path` (0600) unless another process did first; never overwrite."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.new-')     # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(pem)
+        try:
+            os.link(tmp, path)            # atomic: of two workers creating at once, one key wins
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+
+
+def private_key(key_dir=None, kid=None):
+    """The signing key of `kid` (default SIGNING_KEY_ID), created on first use."""
+    if key_dir is None or kid is None:
+        d, k = _settings()
+        key_dir, kid = key_dir or d, kid or k
+    if not KID_RE.match(kid):
+        raise ValueError(f'SIGNING_KEY_ID 无效：{kid!r}（只能用字母、数字、- 和 _）')
+    path = os.path.join(key_dir, f'{kid}.pem')
+    with _lock:
+        key = _cache.get(path)
+        if key is None:
+            if not os.path.exists(path):
+                _create(path)
+            with open(path, 'rb') as f:
+                key = serialization.load_pem_private_key(f.read(), password=None)
+            _cache[path] = key
+    return kid, key
+
+
+def public_keys(key_dir=None):
+    """{kid: base64 raw public key} of every key in the folder (the current one created if missing)."""
+    if key_dir is None:
+        key_dir = _settings()[0]
+        private_key(key_dir)
+    out = {}
+    for name in sorted(os.listdir(key_dir)) if os.path.isdir(key_dir) else []:
+        kid = name[:-4]
+        if name.endswith('.pem') and KID_RE.match(kid):
+            _, key = private_key(key_dir, kid)
+            raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            out[kid] = base64.b64encode(raw).decode('ascii')
+    return out
+
+
+# --- payloads -----------------------------------------------------------------------------------
+
+def _clean(value):
+    return re.sub(r'[|;:#~]', ' ', str(value or '')).strip()
+
+
+def payload_text(kid, serial, name, masked_id, number, specialties, use_until):
+    specs = ';'.join(f'{_clean(n)}:{d:%Y%m%d}' for n, d in specialties)
+    return '|'.join([VERSION, kid, _clean(serial), _clean(name), _clean(masked_id), _clean(number), specs,
+                     f'{use_until:%Y%m%d}'])
+
+
+def sign(serial, name, masked_id, number, specialties, use_until, key_dir=None, kid=None):
+    """The compact signed payload for a certificate's facts."""
+    kid, key = private_key(key_dir, kid)
+    text = payload_text(kid, serial, name, masked_id, number, specialties, use_until).encode('utf-8')
+    return f'{_b64(text)}~{_b64(key.sign(text))}'
+
+
+def qr_text(url, serial, person, registration, specialties, use_until):
+    """The QR text of a certificate: its verification URL, '#', the signed payload (the holder's
+    name and masked ID number, 注册编号, specialties with validity, 使用有效期)."""
+    from backoffice.validators import mask_id_number
+    return url + '#' + sign(serial, person.name, mask_id_number(person.id_number), registration.full_number,
+                            specialties, use_until)
+
+
+def _date(text):
+    return datetime.datetime.strptime(text, '%Y%m%d').date()
+
+
+def verify(compact, keys):
+    """Check a compact payload (or a whole QR text) offline with published keys {kid: base64}.
+    Returns the certified facts as a dict, or None for a bad signature, an unknown key or bad form."""
+    compact = compact.split('#', 1)[-1].strip()
+    try:
+        text_part, sig_part = compact.split('~')
+        text = _unb64(text_part)
+        signature = _unb64(sig_part)
+        fields = text.decode('utf-8').split('|')
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if len(fields) != 8 or fields[0] != VERSION or fields[1] not in keys:
+        return None
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[fields[1]]))
+        public.verify(signature, text)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return None
+    _, kid, serial, name, masked_id, number, specs, use_until = fields
+    try:
+        specialties = [(n, _date(d)) for n, d in (s.rsplit(':', 1) for s in specs.split(';') if s)]
+        until = _date(use_until)
+    except ValueError:
+        return None
+    return {'kid': kid, 'serial': serial, 'name': name, 'id_number': masked_id, 'number': number,
+            'specialties': specialties, 'use_until': until}
