@@ -100,6 +100,11 @@ def serve():
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
     status = 0
+    metrics_dir = None
+    if not env.get('PROMETHEUS_MULTIPROC_DIR'):
+        # one directory for the web workers and the job consumer: /metrics shows both (job durations)
+        import tempfile
+        metrics_dir = env['PROMETHEUS_MULTIPROC_DIR'] = tempfile.mkdtemp(prefix='registry-metrics-')
     try:
         children['web'] = _spawn([sys.executable, '-m', 'gunicorn', '-c', 'python:backoffice.gunicorn_conf',
                                   'backoffice.wsgi:app'], env)
@@ -121,6 +126,9 @@ def serve():
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)       # a second Ctrl-C must not cut the clean-up short
         _stop_children(children.values())
+        if metrics_dir:
+            import shutil
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     if stopping['signal'] is not None:
         print('已停止。', flush=True)
     return status

@@ -24,8 +24,12 @@ def chunks(values):
         yield values[k:k + _CHUNK]
 
 
-def _id(client, number):
+def person_id_number(client, number):
+    """The ID number as this client may see it: whole only with idnumber:full."""
     return number if scopes.full_id_numbers(client) else mask_id_number(number)
+
+
+_id = person_id_number
 
 
 def registration_scope(client, query):
