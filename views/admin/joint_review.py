@@ -16,6 +16,7 @@ from backoffice.validators import ValidationError
 from backoffice.workflow import joint_review, states
 from models import Application, JointOpinion, Specialty
 
+from ..guard import refused
 from .base import SecureModelView
 
 LABELS = {'application': '申请编号', 'specialty': '会审专业', 'requested_at': '送会审时间', 'due_on': '会审期限',
@@ -145,11 +146,7 @@ class JointProgressView(_OpinionListView):
         try:
             rows = joint_review.send(app, current_user)
         except states.WorkflowError as exc:
-            if exc.kind == 'permission':
-                abort(403)
-            for message in exc.messages:
-                flash(message, 'error')
-            return redirect(back)
+            return refused(exc, back)
         flash(f'已送会审：{"、".join(r.specialty.name for r in rows)}；会审期限 {rows[0].due_on}', 'success')
         return redirect(back)
 

@@ -23,6 +23,7 @@ from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, Enterpr
                     Qualification, RefusalGround, RegisteredSpecialty, Registration, Specialty, User,
                     now)
 
+from ..guard import refused
 from .base import DomainCheck, SecureModelView, Unique
 from .joint_review import JointSpecialtiesMixin
 
@@ -312,12 +313,7 @@ class ApplicationView(SecureModelView):
             flash('申请编号无效', 'error')
             return redirect(self.get_url('.index_view'))
         except states.WorkflowError as exc:
-            if exc.kind == 'permission':
-                from flask import abort
-                abort(403)
-            for message in exc.messages:
-                flash(message, 'error')
-            return redirect(back)
+            return refused(exc, back)
         flash(f'操作成功：申请 {app.number} 当前状态为“{states.STATES[app.state]}”', 'success')
         return redirect(back)
 
