@@ -47,14 +47,6 @@ class NotificationView(SecureModelView):
     column_formatters_detail = column_formatters
     simple_list_pager = True
 
-    @property
-    def can_create(self):
-        return False
-
-    @property
-    def can_edit(self):
-        return False
-
     @action('resend', '重新发送', '确定将所选的发送失败或等待重试的短信重新放入发送队列吗？')
     def action_resend(self, ids):
         if current_user.role not in self.resend_roles:
@@ -82,10 +74,6 @@ class NotificationTemplateView(SecureModelView):
     form_columns = ('text',)
     form_args = {'text': {'label': '模板内容', 'validators': [wv.InputRequired('请填写模板内容')]}}
     form_widget_args = {'text': {'rows': 5}}
-
-    @property
-    def can_create(self):
-        return False
 
     def get_list(self, *args, **kwargs):
         templates.ensure_defaults()          # the default text of every message kind, editable from here on
@@ -123,14 +111,6 @@ class EnterpriseSignupView(SecureModelView):
                          'legal_rep_id_number': lambda v, c, m, n: mask_id_number(m.legal_rep_id_number)}
     column_formatters_detail = column_formatters
     column_extra_row_actions = [EndpointLinkRowAction('fa fa-check', '.decide_view', title='审核')]
-
-    @property
-    def can_create(self):
-        return False
-
-    @property
-    def can_edit(self):
-        return False
 
     def _row(self):
         pk = parse_id(request.values.get('id'))
