@@ -80,8 +80,10 @@ class Config:
     # Clients that may read /metrics (addresses or networks, comma-separated); any other gets 404.
     METRICS_ALLOWED_IPS = os.environ.get('METRICS_ALLOWED_IPS', '127.0.0.1,::1')
     # Ed25519 keys of the certificates' offline-verifiable QR payload (backoffice.issuing.signing):
-    # <dir>/<kid>.pem, created 0600 on first use; SIGNING_KEY_ID signs, every kid in the folder is published.
-    SIGNING_KEY_DIR = os.environ.get('SIGNING_KEY_DIR', os.path.join(INSTANCE_DIR, 'signing'))
+    # by default in the shared database (encrypted with SIGNING_KEY_SECRET, default SECRET_KEY);
+    # with SIGNING_KEY_DIR set, <dir>/<kid>.pem files instead. SIGNING_KEY_ID signs, every kid is published.
+    SIGNING_KEY_DIR = os.environ.get('SIGNING_KEY_DIR') or None
+    SIGNING_KEY_SECRET = os.environ.get('SIGNING_KEY_SECRET') or None
     SIGNING_KEY_ID = os.environ.get('SIGNING_KEY_ID', 'k1')
     # Migrations at app start (run.py applies them once before the workers start; workers get 0).
     AUTO_MIGRATE = os.environ.get('AUTO_MIGRATE', '1') == '1'

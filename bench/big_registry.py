@@ -49,6 +49,29 @@ def _load(table, columns, rows, chunk=50000):
         cur.execute('COMMIT')
 
 
+def _fts_triggers(create):
+    """SQLite: the name-search triggers of migration 0019 cost a trigram index write per inserted row;
+    a bulk load drops them and rebuilds the FTS tables once at the end (same result)."""
+    if dbmod.is_postgres():
+        return
+    exists = database.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'person_fts'").fetchone()
+    if not exists:
+        return
+    if create:
+        import importlib.util
+        import os
+        path = os.path.join(dbmod.MIGRATIONS_DIR, '0019_staff_search.py')
+        spec = importlib.util.spec_from_file_location('m0019', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for table in module.FTS:
+            module._sqlite_fts(database, table)       # triggers again, and 'rebuild' from the rows
+    else:
+        for table in ('person', 'enterprise'):
+            for suffix in ('ai', 'ad', 'au'):
+                database.execute_sql(f'DROP TRIGGER IF EXISTS {table}_fts_{suffix}')
+
+
 def build(persons=1_000_000, apps_per_person=3, seed=7, say=print):
     from seed.demo import _region_codes, id_number_for, uscc_for
     from seed.reference import load_reference
@@ -61,6 +84,7 @@ def build(persons=1_000_000, apps_per_person=3, seed=7, say=print):
     today = datetime.date.today()
     now = datetime.datetime.now().replace(microsecond=0)
     n_ent = max(1000, persons // 100)
+    _fts_triggers(False)
     say(f'enterprises: {n_ent}')
     _load('enterprise', ['uscc', 'name', 'legal_rep', 'province_id', 'city', 'address', 'verified', 'created_at',
                          'status', 'status_source'],
@@ -74,6 +98,8 @@ def build(persons=1_000_000, apps_per_person=3, seed=7, say=print):
                      'mobile', 'reg_core', 'seal_count', 'created_at', 'updated_at'],
           ((*id_number_for(i, regions)[:1], f'人员{i}', '男' if i % 2 else '女', id_number_for(i, regions)[1],
             '汉族', '某大学', '土木工程', '本科', f'138{i:08d}', f'124{i:09d}' if i % 10 < 6 else None, 1 if i % 10 < 6 else 0, now, now) for i in range(persons)))
+    say('name search index')
+    _fts_triggers(True)
     first_person = database.execute_sql('SELECT MIN(id) FROM person').fetchone()[0]
     say('registrations')
     abbr = {p.id: p.abbr for p in provinces}
@@ -104,12 +130,19 @@ def build(persons=1_000_000, apps_per_person=3, seed=7, say=print):
                 deadline = (accepted + datetime.timedelta(days=28)).date() if accepted else None
                 bt = TYPES[k % 6]
                 ent = None if bt == 'info_change' else ent_ids[k % n_ent]
-                yield (f'SQB{k:012d}', bt, first_person + i, ent, ent_prov.get(ent), state, 1, False, created, created if state != 'draft' else None, accepted, decided,
-                       deadline, '', '', '', '', '', '')
+                submitted = created if state != 'draft' else None
+                reported = created + datetime.timedelta(days=1) if state not in ('draft', 'submitted', 'withdrawn') \
+                    else None
+                yield (f'SQB{k:012d}', bt, first_person + i, ent, ent_prov.get(ent), state, 1, False, created,
+                       submitted, reported, accepted, decided, deadline, '', '', '', '', '', '', 'applicant')
     _load('application', ['number', 'business_type', 'person_id', 'enterprise_id', 'province_id', 'state', 'version',
-                          'commitment_accepted', 'created_at', 'submitted_at', 'accepted_at', 'decided_at', 'deadline',
-                          'new_name', 'new_id_number', 'change_explanation', 'correction_note', 'return_reason',
-                          'refusal_text'], apps())
+                          'commitment_accepted', 'created_at', 'submitted_at', 'reported_at', 'accepted_at',
+                          'decided_at', 'deadline', 'new_name', 'new_id_number', 'change_explanation',
+                          'correction_note', 'return_reason', 'refusal_text', 'initiated_by'], apps())
+    # rows loaded in bulk bypass the summary counters' choke points: recount them (workflow.summaries)
+    from backoffice.workflow import summaries
+    if 'summary_count' in database.get_tables():
+        summaries.rebuild()
     if dbmod.is_postgres():
         # what autovacuum would do in production: statistics and the visibility map (index-only scans)
         conn = database.connection()

@@ -14,6 +14,8 @@ from .sms import SmsCode, SmsMessage
 from .notify import EnterpriseSignup, Notification, NotificationTemplate, NotifyPreference, ReminderSent
 from .api import ApiClient, ApiReadLog, RegistrationChange
 from .joint import JointOpinion, JointReviewerSpecialty
+from .summary import SummaryCount
+from .signing import SigningKey
 
 # In dependency order (create order).
 ALL_MODELS = [
@@ -27,4 +29,6 @@ ALL_MODELS = [
     NotificationTemplate, Notification, NotifyPreference, ReminderSent, EnterpriseSignup,
     ApiClient, ApiReadLog, RegistrationChange,
     JointReviewerSpecialty, JointOpinion,
+    SigningKey,
+    SummaryCount,
 ]

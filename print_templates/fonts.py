@@ -2,7 +2,6 @@
 import os
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -29,23 +28,3 @@ def cjk_font(path=None):
         name = 'STSong-Light'
     _registered[path] = name
     return name
-
-
-def fit(text, font, size, max_width):
-    """text cut (with an ellipsis) so that it fits max_width points."""
-    if stringWidth(text, font, size) <= max_width:
-        return text
-    while text and stringWidth(text + '…', font, size) > max_width:
-        text = text[:-1]
-    return text + '…'
-
-
-def wrap(text, width):
-    """Split Chinese text into lines of at most `width` characters."""
-    lines = []
-    for paragraph in str(text).split('\n'):
-        while len(paragraph) > width:
-            lines.append(paragraph[:width])
-            paragraph = paragraph[width:]
-        lines.append(paragraph)
-    return lines

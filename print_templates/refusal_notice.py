@@ -2,7 +2,8 @@
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
-from .fonts import cjk_font, wrap
+from .fonts import cjk_font
+from .textfit import TextFlow, draw_fitted
 
 PAGE_SIZE = A4
 
@@ -13,10 +14,9 @@ def draw_refusal_notice(c, data):
     w, h = PAGE_SIZE
     c.setFont(font, 20)
     c.drawCentredString(w / 2, h - 35 * mm, '不予注册告知书')
-    c.setFont(font, 11)
-    c.drawRightString(w - 25 * mm, h - 45 * mm, f'申请编号：{data["number"]}')
-    c.setFont(font, 12)
-    y = h - 60 * mm
+    draw_fitted(c, f'申请编号：{data["number"]}', font, w - 25 * mm, h - 45 * mm, 11, w - 50 * mm, align='right')
+    # every line wrapped by measured width; a long notice goes on to more pages (no line is cut)
+    flow = TextFlow(c, font, 12, 25 * mm, w - 25 * mm, h - 60 * mm, 20 * mm, 8 * mm, page_top=h - 25 * mm)
     lines = [f'{data["name"]}（身份证号：{data["id_number"]}）：',
              f'　　你于{data["submitted"]}提交的一级建造师{data["business_type"]}申请'
              f'（聘用企业：{data["enterprise"]}；申请专业：{data["specialties"]}），经审查，'
@@ -27,8 +27,8 @@ def draw_refusal_notice(c, data):
         lines.append(f'　　说明：{data["text"]}')
     lines.append('　　如对本决定不服，可以自收到本告知书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。')
     for line in lines:
-        for part in wrap(line, 38):
-            c.drawString(25 * mm, y, part)
-            y -= 8 * mm
-    c.drawRightString(w - 25 * mm, y - 20 * mm, data['authority'])
-    c.drawRightString(w - 25 * mm, y - 30 * mm, data['date'].strftime('%Y年%m月%d日'))
+        flow.paragraph(line)
+    flow.skip(12 * mm)
+    flow.paragraph(data['authority'], align='right')
+    flow.skip(2 * mm)
+    flow.paragraph(data['date'].strftime('%Y年%m月%d日'), align='right')

@@ -153,7 +153,10 @@ def expiring(f, today=None):
 
 
 def dashboard(f, today=None):
-    """Every chart's data (sequential: the queries are short and Python-bound, threads did not help)."""
+    """Every chart's data (sequential: the queries are short and Python-bound, threads did not help).
+    Without a filter, or with only a province, from the summary counters (summary_dashboard)."""
+    if summary_answers(f):
+        return summary_dashboard(f, today)
     approved, refused, grounds = decisions(f)
     histogram, late, overdue_now = processing_time(f, today)
     return {
@@ -161,4 +164,55 @@ def dashboard(f, today=None):
         'histogram': histogram, 'late': late, 'overdue_now': overdue_now,
         'by_province': registered_by_province(f), 'by_specialty': registered_by_specialty(f),
         'expiring': expiring(f, today),
+    }
+
+
+# --- the same figures from the summary counters (backoffice.workflow.summaries, issue 15) -----------
+
+def summary_answers(f):
+    """The counters hold every figure for the whole registry or one province; other filters query."""
+    return not (f.date_from or f.date_to or f.business_type or f.specialty_id)
+
+
+def summary_dashboard(f, today=None):
+    """dashboard(f) read from the summary counters: a dozen small reads, whatever the registry's size.
+    tests/test_summaries.py checks it equals the queries above on the same data."""
+    from backoffice.workflow import summaries
+    today = today or datetime.date.today()
+    prov = f.province_id
+    months = {}
+    for (month, bt), n in summaries.totals('app_month', prov).items():
+        months.setdefault(month, {})[bt] = n
+    by_month = {month: {BUSINESS_TYPES[bt]: months[month][bt] for bt in BUSINESS_TYPES if months[month].get(bt)}
+                for month in sorted(months)}
+    decided = {k: n for (k, _), n in summaries.totals('decided', prov).items()}
+    texts = dict(RefusalGround.select(RefusalGround.id, RefusalGround.text).tuples())
+    grounds = {}
+    for (ground, _), n in summaries.totals('ground', prov).items():
+        text = texts.get(int(ground), ground)
+        grounds[text] = grounds.get(text, 0) + n
+    grounds = sorted(grounds.items(), key=lambda item: (-item[1], item[0]))[:8]
+    counts = [0] * len(BUCKETS)
+    for (days, _), n in summaries.totals('proc_days', prov).items():
+        for k, (lo, hi, _label) in enumerate(BUCKETS):
+            if lo <= int(days) <= hi:
+                counts[k] += n
+                break
+    histogram = [(label, n) for (_, _, label), n in zip(BUCKETS, counts)]
+    names = dict(Province.select(Province.id, Province.name).tuples())
+    regs = summaries.by_province('reg_active')
+    if prov:
+        regs = {p: n for p, n in regs.items() if p == prov}
+    by_province = sorted(((names.get(p, str(p)), n) for p, n in regs.items()), key=lambda item: (-item[1], item[0]))
+    specs = {int(s): n for (s, _), n in summaries.totals('spec_active', prov).items()}
+    by_specialty = [(s.name, specs[s.id]) for s in Specialty.select().order_by(Specialty.sort) if specs.get(s.id)]
+    expiring_ = []
+    for lo, hi, label in ((0, 30, '30天内'), (31, 60, '31–60天'), (61, 90, '61–90天')):
+        expiring_.append((label, summaries.total('spec_until', prov, summaries.day_key(today + datetime.timedelta(days=lo)),
+                                                 summaries.day_key(today + datetime.timedelta(days=hi)))))
+    return {
+        'by_month': by_month, 'approved': decided.get('approved', 0), 'refused': decided.get('refused', 0),
+        'grounds': grounds, 'histogram': histogram, 'late': summaries.total('late', prov),
+        'overdue_now': summaries.overdue(today, prov),
+        'by_province': by_province, 'by_specialty': by_specialty, 'expiring': expiring_,
     }

@@ -12,7 +12,8 @@ from stdnum.cn import ric, uscc
 
 from backoffice.workflow import transitions, states
 from backoffice.auth import hash_password
-from backoffice.workflow.calendar import add_years
+from backoffice.config import Config
+from backoffice.workflow.calendar import add_working_days, add_years
 from models import (Application, Certificate, ApplicationCancelReason, ApplicationSpecialty,
                     CancellationReason, Enterprise, ExternalRegistration, Person, Province, Qualification,
                     RefusalGround, ApplicationRefusalGround, RegisteredSpecialty, Registration, Sequence,
@@ -47,6 +48,14 @@ DEMO_ACCOUNTS = [
 ]
 
 BIRTH_BASE = datetime.date(1964, 1, 1)
+REG_SPAN_DAYS = 1090            # active registrations were made within the last 3 years (3-year validity)
+# The demo queues look like a registry at work: an application waits in a queue for a few days and
+# most are inside their deadline; one in OVERDUE_EVERY is past it.
+OPEN_STATES = ('draft', 'submitted', 'returned', 'reported', 'correction', 'accepted', 'approved')
+QUEUE_STATES = ('submitted', 'reported', 'accepted')   # enterprise inbox, 受理 and 审查 queues
+QUEUE_SIZE = 3                  # items per business type in each queue state, per 2,000 persons
+CLOCK_WORKING_DAYS = {'reported': Config.ACCEPTANCE_WORKING_DAYS, 'accepted': Config.DECISION_WORKING_DAYS}
+OVERDUE_EVERY = 8
 BIRTH_SPAN_DAYS = 10000
 CHUNK = 1000
 
@@ -116,12 +125,12 @@ def ensure_accounts(enterprise=None, person=None):
     return users
 
 
-def generate(persons=2000, seed=20261124, progress=None):
+def generate(persons=2000, seed=20261124, progress=None, today=None):
     """Load reference data and demo data for `persons` persons. Returns a dict of counts."""
     rng = random.Random(seed)
     say = progress or (lambda stage, done, total: None)
     load_reference()
-    today = datetime.date.today()
+    today = today or datetime.date.today()
     provinces = list(Province.select().order_by(Province.code))
     regions_by_pc = _region_codes()
     regions = [regions_by_pc[p.code] for p in provinces if p.code in regions_by_pc]
@@ -187,8 +196,10 @@ def generate(persons=2000, seed=20261124, progress=None):
         if kind != 'free':
             ent = verified_ents[i % len(verified_ents)]
             prov = prov_by_id[ent.province_id]
-            reg_day = min(today - datetime.timedelta(days=pr.randint(20, 1000)),
-                          max(issue + datetime.timedelta(days=30), today - datetime.timedelta(days=1090)))
+            # registered on any day of the last three years (after the qualification): the 3-year
+            # validity then ends on any day of the next three years, never all in the same month
+            reg_day = max(today - datetime.timedelta(days=pr.randint(20, REG_SPAN_DAYS)),
+                          issue + datetime.timedelta(days=30))
             key = f'reg:{prov.code}:{reg_day.year % 100:02d}'
             serials[key] = serials.get(key, 0) + 1
             core = f'1{prov.code}{issue.year % 100:02d}{reg_day.year % 100:02d}{serials[key]:05d}'
@@ -228,7 +239,8 @@ def generate(persons=2000, seed=20261124, progress=None):
                          'number': prov.abbr + core, 'seal_check': 0,
                          'state': 'active' if kind == 'registered' else 'cancelled',
                          'registered_on': reg_day,
-                         'cancelled_on': (reg_day + datetime.timedelta(days=400)) if kind == 'cancelled' else None,
+                         'cancelled_on': (min(reg_day + datetime.timedelta(days=400), today - datetime.timedelta(days=1))
+                                          if kind == 'cancelled' else None),
                          'created_at': datetime.datetime.combine(reg_day, datetime.time(9))})
     with database.atomic():
         for k, chunk in enumerate(_chunks(reg_rows)):
@@ -274,9 +286,15 @@ def generate(persons=2000, seed=20261124, progress=None):
     counts['applications'] = _generate_applications(plan, person_ids, ents, users, today, rng,
                                                     max(1, persons // 2000), skip={free[0]} if free else set())
     say('申请', counts['applications'], counts['applications'])
+    # the rows above are inserted directly, not through workflow.perform: their decisions' facts
+    # (processing days, decided late) are filled here, or the dashboard's 受理至决定用时 stays empty
+    fill_decision_facts()
     # registrations loaded in bulk enter the API's change feed as 'registered' (idempotent)
     from backoffice.workflow import changes
     counts['feed'] = changes.backfill()
+    # rows loaded in bulk bypass the summary counters' choke points: recount them (workflow.summaries)
+    from backoffice.workflow import summaries
+    summaries.rebuild()
     return dict(counts)
 
 
@@ -296,6 +314,21 @@ def _paths():
                     queue.append(t.target)
         out[btype] = paths
     return out
+
+
+def _last_event_day(state, today, ar, overdue=False):
+    """The day of an application's last step. A finished one: any day of the last eleven months. One
+    still open: a few days ago; in a queue with a clock, inside its deadline, or past it when `overdue`."""
+    if state not in OPEN_STATES:
+        return today - datetime.timedelta(days=ar.randint(5, 330))
+    days = CLOCK_WORKING_DAYS.get(state)
+    if days is None:
+        return today - datetime.timedelta(days=ar.randint(0, 20))
+    age = int(days * 1.4) + ar.randint(3, 15) if overdue else ar.randint(0, int(days * 1.4))
+    step = 1 if overdue else -1
+    while (add_working_days(today - datetime.timedelta(days=age), days) < today) != overdue:
+        age += step
+    return today - datetime.timedelta(days=age)
 
 
 def _generate_applications(plan, person_ids, ents, users, today, rng, per_state, skip):
@@ -329,9 +362,10 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
     verified = [e for e in ents if e.verified]
     ent_province = {e.id: e.province_id for e in ents}
     app_rows, extras = [], []
+    open_count = collections.Counter()
     for ti, (btype, paths) in enumerate(_paths().items()):
         for si, (state, path) in enumerate(sorted(paths.items())):
-            for k in range(per_state):
+            for k in range(per_state * (QUEUE_SIZE if state in QUEUE_STATES else 1)):
                 number = f'SQDEMO{ti}{si:02d}{k:06d}'
                 if number in demo_numbers:
                     continue
@@ -350,8 +384,13 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                 reg_id, reg_ent = reg_by_person.get(pid, (None, None))
                 ent = reg_ent if btype in ('addition', 'renewal', 'cancellation') and reg_ent else \
                     (None if btype == 'info_change' else verified[(ti * 31 + si * 7 + k) % len(verified)].id)
-                start = datetime.datetime.combine(today - datetime.timedelta(days=rng.randint(5, 330)),
-                                                  datetime.time(9, rng.randint(0, 59)))
+                ar = random.Random(number)              # this application's own draws: stable on a re-run
+                nth = open_count[state]
+                open_count[state] += 1
+                last = _last_event_day(state, today, ar, overdue=(nth % OVERDUE_EVERY == OVERDUE_EVERY // 2))
+                gaps = [datetime.timedelta(days=ar.randint(1, 6), hours=ar.randint(0, 5)) for _ in path]
+                last_at = datetime.datetime.combine(last, datetime.time(9 + ar.randint(0, 3), ar.randint(0, 59)))
+                start = last_at - sum(gaps, datetime.timedelta())
                 row = {'number': number, 'business_type': btype, 'person': pid, 'enterprise': ent,
                        'province': ent_province.get(ent),
                        'registration': reg_id if btype in ('addition', 'renewal', 'cancellation') else None,
@@ -359,8 +398,8 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                        'contract_end': add_years(start.date(), 3), 'commitment_accepted': state != 'draft',
                        'created_at': start}
                 events, when = [], start
-                for t in path:
-                    when = when + datetime.timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
+                for t, gap in zip(path, gaps):
+                    when = when + gap
                     if t.stamp:
                         row[t.stamp] = when
                     role = t.roles[0]
@@ -368,9 +407,10 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                     if t.name == 'approve' or t.name == 'refuse':
                         actor = users.get('shencha')
                     events.append((t, when, actor))
+                if state == 'reported':                 # 受理 or 补正 due after 上报
+                    row['deadline'] = add_working_days(when.date(), CLOCK_WORKING_DAYS['reported'])
                 if 'accepted_at' in row:
-                    from backoffice.workflow.calendar import add_working_days
-                    row['deadline'] = add_working_days(row['accepted_at'].date(), 20)
+                    row['deadline'] = add_working_days(row['accepted_at'].date(), CLOCK_WORKING_DAYS['accepted'])
                     row['accepted_by'] = users['shouli'].id if users.get('shouli') else None
                 if state == 'correction':
                     row['correction_note'] = '1. 劳动合同扫描件不清晰，请重新上传；2. 个人签名不符合要求。'
@@ -423,3 +463,21 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
         from backoffice import audit
         audit.record_many(event_rows)          # hash-chained, hashes computed in the same pass
     return len(app_rows)
+
+
+def fill_decision_facts():
+    """Decided applications without their statistics facts (rows loaded in bulk, not decided through
+    workflow.perform) get them by workflow.effects.decision_facts. Idempotent. Returns the rows filled."""
+    from backoffice.workflow.effects import decision_facts
+    rows = (Application.select(Application.id, Application.accepted_at, Application.decided_at, Application.deadline)
+            .where(Application.decided_at.is_null(False) & Application.accepted_at.is_null(False)
+                   & Application.processing_days.is_null()).tuples())
+    groups = collections.defaultdict(list)
+    for aid, accepted_at, decided_at, deadline in rows.iterator():
+        groups[decision_facts(accepted_at, decided_at.date(), deadline)].append(aid)
+    with database.atomic():
+        for (days, late), ids in groups.items():
+            for chunk in _chunks(ids):
+                Application.update(processing_days=days, decided_late=late).where(
+                    Application.id.in_(chunk)).execute()
+    return sum(len(ids) for ids in groups.values())

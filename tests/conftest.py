@@ -18,6 +18,7 @@ os.environ['HUEY_IMMEDIATE'] = '1'
 from backoffice import create_app
 from backoffice import db as dbmod
 from backoffice import limits
+from backoffice.issuing import signing
 from backoffice.config import TestConfig
 from models import (ALL_MODELS, Application, ApplicationCancelReason, ApplicationSpecialty,
                     CancellationReason, Enterprise, Material, Person, Province, Qualification,
@@ -77,7 +78,7 @@ def app():
     _reset_schema()
     application = create_app(TestConfig, DATABASE_URL=database_url(), AUTO_MIGRATE=False,
                              UPLOAD_DIR=os.path.join(_TMP, 'uploads'), OUTPUT_DIR=os.path.join(_TMP, 'out'),
-                             SECRET_KEY='test-secret', SIGNING_KEY_DIR=os.path.join(_TMP, 'signing'),
+                             SECRET_KEY='test-secret',
                              PUBLIC_BASE_URL='http://registry.test')
     application.test_client_class = FreshClient
     return application
@@ -99,6 +100,7 @@ def clean_db(app):
                 model.delete().execute()
         load_reference()
         limits.reset()          # every test starts with fresh rate-limit counts
+        signing.forget_cached_keys()    # the signing keys live in the emptied database
         yield
         if not database.is_closed():
             database.close()
@@ -335,3 +337,12 @@ def render_first_page(data, tmp_path, dpi=100):
         return pdf[0].render(scale=dpi / 72).to_pil().convert('RGB')
     finally:
         pdf.close()
+
+
+@pytest.fixture(scope='session')
+def browser_type_launch_args():
+    """pytest-playwright's launch: Debian's Chromium, never a downloaded browser (browser test modules
+    may declare their own)."""
+    return {'executable_path': os.environ.get('CHROMIUM_PATH', '/usr/bin/chromium'), 'headless': True,
+            'args': ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+                     '--disable-component-update', '--no-first-run', '--disable-sync']}

@@ -140,7 +140,7 @@ def test_staff_edit_records_each_changed_field_before_and_after(client, users):
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     event = AuditEvent.get((AuditEvent.object_type == 'person') & (AuditEvent.action == 'update'))
     changes = {c['field']: (c['label'], c['old'], c['new']) for c in json.loads(event.changes)}
-    assert changes['name'] == ('名称', '王芳', '王芳芳')           # the label the edit form shows
+    assert changes['name'] == ('姓名', '王芳', '王芳芳')           # the label the edit form shows
     assert changes['mobile'] == ('手机号码', '13800138000', '13912345678')
     assert changes['ethnicity'] == ('民族', '汉族', '回族')
     assert changes['education'] == ('学历', '本科', '')
@@ -177,7 +177,7 @@ def test_staff_create_records_the_new_values(client, users):
     assert r.status_code == 302
     event = AuditEvent.get((AuditEvent.object_type == 'person') & (AuditEvent.action == 'create'))
     changes = {c['field']: (c['label'], c['old'], c['new']) for c in json.loads(event.changes)}
-    assert changes['name'] == ('名称', '', '李娜') and changes['school'] == ('毕业院校', '', '同济大学')
+    assert changes['name'] == ('姓名', '', '李娜') and changes['school'] == ('毕业院校', '', '同济大学')
     assert changes['birth_date'][2] == '1949-12-31'       # derived by the view, recorded too
 
 

@@ -87,28 +87,39 @@ def fill_application(page, live, business_type, files, enterprise=None, specialt
     page.check('#agree')
     page.click('#next')
     page.wait_for_url(re.compile(r'/portal/application/\d+$'))
+    # the manual's steps, one page each; the step indicator's buttons save the step before moving
+    assert page.get_attribute('#form-steps li.current button', 'value') == 'basic'
     if enterprise is not None:
+        page.click('#form-steps button[value="enterprise"]')
         page.fill('#enterprise-search', enterprise.name[:4])
         page.click(f'.enterprise-option:has-text("{enterprise.name}")')
         assert page.input_value('#ent-uscc') == enterprise.uscc
         assert page.input_value('#ent-legal') == enterprise.legal_rep
         page.fill('#contract_start', '2026-01-01')
         page.fill('#contract_end', '2029-12-31')
-    for name in specialty_names:
-        page.check(f'#s{specialty(name).id}')
+    if specialty_names:
+        page.click('#form-steps button[value="specialties"]')
+        for name in specialty_names:
+            page.check(f'#s{specialty(name).id}')
     if reason is not None:
+        page.click('#form-steps button[value="reasons"]')
         page.check(f'label:has-text("{reason}")')
     page.click('#save')
     assert '草稿已保存' in page.content()
-    for kind in ('photo', 'signature'):
-        if page.locator(f'#file-{kind}').count():
-            page.set_input_files(f'#file-{kind}', str(files[kind]))
-            page.click(f'#upload-{kind}')
-            assert page.locator(f'.uploaded[data-kind="{kind}"]').count() == 1
-    if page.locator('#commitment').count():
+    if page.locator('#form-steps button[value="commitment"]').count():
+        page.click('#form-steps button[value="commitment"]')
         if enterprise is not None:
             assert enterprise.name in page.inner_text('#commitment-text')      # FAQ 4
         page.check('#commitment')
+    if page.locator('#form-steps button[value="materials"]').count():
+        page.click('#form-steps button[value="materials"]')
+        for kind in ('photo', 'signature'):
+            if page.locator(f'#file-{kind}').count():
+                page.set_input_files(f'#file-{kind}', str(files[kind]))
+                page.click(f'#upload-{kind}')                                # asynchronous: no reload
+                page.wait_for_selector(f'.uploaded[data-kind="{kind}"]')
+                assert page.locator(f'.uploaded[data-kind="{kind}"]').count() == 1
+    page.click('#form-steps button[value="submit"]')
     page.click('#send-code')
     page.wait_for_selector('#code-status:has-text("验证码已发送")')
 
@@ -130,12 +141,14 @@ def staff_accept_approve_publish(browser, live, number):
     page = new_page(browser)
     log_in(page, live, 'acceptor')
     page.goto(f'{live}/admin/accept_queue/')
+    page.once('dialog', lambda dialog: dialog.accept())             # the confirmation names the application
     page.locator(f'tr:has-text("{number}") button:has-text("受理")').click()
     assert '当前状态为“审查中”' in page.content()
     page.context.close()
     page = new_page(browser)
     log_in(page, live, 'reviewer')
     page.goto(f'{live}/admin/review_queue/')
+    page.once('dialog', lambda dialog: dialog.accept())
     page.locator(f'tr:has-text("{number}") button:has-text("准予")').click()
     assert '准予注册（待公告）' in page.content()
     publish(page, live, number)
@@ -189,9 +202,13 @@ def test_full_initial_registration_journey(browser, live, users, password_hash, 
     page.set_input_files('#photo-file', str(files['raw']))
     page.click('#check')
     assert '头部在照片中过小' in page.inner_text('#result')
-    page.set_input_files('#photo-file', str(files['raw']))
+    assert '我的照片.jpg' in page.inner_text('#kept-photo')                   # kept: not chosen again
+    page.click('#fix')
+    assert '处理成功' in page.inner_text('#result')                             # the old error is gone
+    assert page.locator('.alert-danger, .alert-warning').count() == 0
+    assert page.locator('#preview-before img').count() == 1 and page.locator('#preview-after img').count() == 1
     with page.expect_download() as dl:
-        page.click('#fix')
+        page.click('#save-photo')
     processed = tmp_path / 'processed.jpg'
     dl.value.save_as(processed)
     assert photo.check_photo(processed.read_bytes()).message == '审核成功'
@@ -207,8 +224,9 @@ def test_full_initial_registration_journey(browser, live, users, password_hash, 
     ent_page = new_page(browser)
     log_in(ent_page, live, 'bjcj')
     ent_page.click(f'#inbox tr:has-text("{app_row.number}") a')
+    ent_page.once('dialog', lambda dialog: dialog.accept())
     ent_page.click('#act-report')
-    assert f'已上报：{app_row.number}' in ent_page.content()
+    assert f'申请 {app_row.number}：已上报' in ent_page.content()
     ent_page.context.close()
 
     staff_accept_approve_publish(browser, live, app_row.number)
@@ -269,6 +287,7 @@ def test_employer_change_is_cancellation_then_reregistration(browser, live, user
     ent_page = new_page(browser)
     log_in(ent_page, live, 'oldent')
     ent_page.click(f'#inbox tr:has-text("{cancel.number}") a')
+    ent_page.once('dialog', lambda dialog: dialog.accept())
     ent_page.click('#act-confirm_cancel')
     ent_page.context.close()
     # FAQ 14: the 注销 takes effect at the confirmation; the announcement only lists it
@@ -292,6 +311,7 @@ def test_employer_change_is_cancellation_then_reregistration(browser, live, user
     new_page_ = new_page(browser)
     log_in(new_page_, live, 'newent')
     new_page_.click(f'#inbox tr:has-text("{rereg.number}") a')
+    new_page_.once('dialog', lambda dialog: dialog.accept())
     new_page_.click('#act-report')
     new_page_.context.close()
     staff_accept_approve_publish(browser, live, rereg.number)

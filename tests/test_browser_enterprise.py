@@ -82,6 +82,7 @@ def test_enterprise_signup_to_batch_report_and_notification(browser, live, users
     log_in(hr, live, 'zizhu_hr', 'Renshi2026pw')
     hr.goto(f'{live}/enterprise/')
     hr.check(f'#inbox tr:has-text("{app_row.number}") input[type=checkbox]')
+    hr.once('dialog', lambda dialog: dialog.accept())              # names the ticked applications
     hr.click('#report-selected')
     assert f'已上报 1 件：{app_row.number}' in hr.content()
     hr.context.close()

@@ -83,6 +83,7 @@ def test_forced_cancellation_then_reregistration_with_another_enterprise(browser
     hr = new_page(browser)
     log_in(hr, live, 'nextent')
     hr.click(f'#inbox tr:has-text("{rereg.number}") a')
+    hr.once('dialog', lambda dialog: dialog.accept())
     hr.click('#act-report')
     hr.context.close()
     staff_accept_approve_publish(browser, live, rereg.number)

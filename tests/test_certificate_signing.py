@@ -5,6 +5,8 @@ import base64
 import os
 import stat
 
+import pytest
+
 from backoffice.issuing import certificates, documents, signing
 from backoffice.validators import mask_id_number
 from models import Person
@@ -91,3 +93,57 @@ def test_the_verification_page_says_what_an_offline_check_cannot_know(client, us
     cert, _row = registered_with_certificate(users, with_images=False)
     page = client.get(f'/verify/{certificates.token_for(cert)}').get_data(as_text=True)
     assert 'id="offline-note"' in page and '离线核验无法得知' in page and '/.well-known/registry-keys.json' in page
+
+
+def test_database_key_store_is_shared_encrypted_and_keeps_rotated_keys(app, client, users, tmp_path):
+    """The default store: every node (here: a fresh process cache) signs with the key in the shared
+    database; the private key is stored encrypted; rotation keeps old kids published."""
+    from models import SigningKey
+    assert app.config['SIGNING_KEY_DIR'] is None                     # the suite runs the default store
+    cert, _row = registered_with_certificate(users, with_images=False)
+    signed_k1 = certificates.certificate_data(cert)['qr_text']
+    row = SigningKey.get(SigningKey.kid == 'k1')
+    assert b'PRIVATE KEY' not in row.private_key.encode() and 'MC4C' not in row.private_key
+    signing.forget_cached_keys()                                     # "another node": no key in memory
+    published = client.get('/.well-known/registry-keys.json').get_json()
+    assert set(published) == {'k1'} and published['k1'] == row.public_key
+    assert _offline_check(signed_k1, published)['kid'] == 'k1'
+    assert certificates.certificate_data(cert)['qr_text'].split('~')[1] == signed_k1.split('~')[1]  # Ed25519 is deterministic
+    old_kid = app.config['SIGNING_KEY_ID']
+    try:
+        app.config['SIGNING_KEY_ID'] = '2027a'
+        signed_new = certificates.certificate_data(cert)['qr_text']
+        published = client.get('/.well-known/registry-keys.json').get_json()
+        assert set(published) == {'k1', '2027a'}
+        assert _offline_check(signed_k1, published)['kid'] == 'k1'
+        assert _offline_check(signed_new, published)['kid'] == '2027a'
+    finally:
+        app.config['SIGNING_KEY_ID'] = old_kid
+    # another secret cannot decrypt the stored key, and says why
+    signing.forget_cached_keys()
+    old_secret = app.config.get('SIGNING_KEY_SECRET')
+    try:
+        app.config['SIGNING_KEY_SECRET'] = 'another-secret'
+        with pytest.raises(RuntimeError, match='无法解密'):
+            signing.private_key()
+    finally:
+        app.config['SIGNING_KEY_SECRET'] = old_secret
+        signing.forget_cached_keys()
+
+
+def test_file_keys_import_into_the_database_store(app, users, tmp_path):
+    """Keys of the earlier file store move into the database; what they signed stays verifiable."""
+    from models import SigningKey
+    cert, _row = registered_with_certificate(users, with_images=False)
+    app.config['SIGNING_KEY_DIR'] = str(tmp_path / 'keys')
+    try:
+        signed_by_file = certificates.certificate_data(cert)['qr_text']
+        file_keys = signing.public_keys()
+    finally:
+        app.config['SIGNING_KEY_DIR'] = None
+    assert signing.import_dir(str(tmp_path / 'keys')) == ['k1']
+    assert signing.import_dir(str(tmp_path / 'keys')) == []          # idempotent
+    assert {r.kid: r.public_key for r in SigningKey.select()} == file_keys
+    signing.forget_cached_keys()
+    assert _offline_check(signed_by_file, signing.public_keys())['kid'] == 'k1'
+    assert certificates.certificate_data(cert)['qr_text'].split('~')[1] == signed_by_file.split('~')[1]

@@ -169,7 +169,8 @@ def test_print_page_in_browser(client, users):
     assert r.status_code == 302
     job = Job.get()
     status = client.get(f'/admin/job/{job.id}/status').get_json()
-    assert status == {'state': 'done', 'progress': 1, 'total': 1, 'message': '已完成'}
+    assert {k: status[k] for k in ('state', 'state_label', 'progress', 'total', 'message')} == {
+        'state': 'done', 'state_label': '已完成', 'progress': 1, 'total': 1, 'message': ''}
     r = client.get(f'/admin/job/{job.id}/download')
     assert r.status_code == 200 and r.data[:4] == b'%PDF'
     other = client.application.test_client()

@@ -9,6 +9,12 @@ from models import Application, ExternalRegistration, LookupLog, Qualification
 from .conftest import build_application, csrf_from, login, make_enterprise, make_person, make_registration
 
 
+def _without_box(page):
+    """The page without the search box's input (which keeps what the user typed)."""
+    import re
+    return re.sub(r'<input[^>]*name="q"[^>]*>', '', page)
+
+
 def _page(client, q):
     return client.get('/admin/helpdesk/', query_string={'q': q}).get_data(as_text=True)
 
@@ -32,6 +38,8 @@ def test_lookup_by_each_key(client, users):
     for q in (x_number.lower(), x_number, f'{reg.number}({reg.seal_check:02d})', reg.number):
         page = _page(client, q)
         assert 'id="person-summary"' in page, q
+        assert f'value="{q}"' in page                       # the query stays in the box (issue 13)...
+        page = _without_box(page)                           # ...and nowhere else is the number whole
         assert x_number not in page and mask_id_number(x_number) in page
         assert x_number[6:14] not in page and str(birth) not in page          # no birth date beside it
         assert '13912345678' not in page and '139****5678' in page

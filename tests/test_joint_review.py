@@ -10,13 +10,15 @@ from backoffice.workflow.states import WorkflowError
 from backoffice.workflow.transitions import perform
 from models import Application, AuditEvent, JointOpinion, JointReviewerSpecialty, RefusalGround, User
 
-from .conftest import build_application, csrf_from, login, post_form, specialty
+from .conftest import build_application, csrf_from, login, make_person, post_form, specialty
 
 TODAY = datetime.date.today()
 
 
 def _accepted(users, specialties=('公路工程',)):
-    return build_application('initial', 'accepted', accepted_by=users['acceptor'], specialties=list(specialties))
+    # the holder is qualified for these specialties: every automatic check passes (no override needed)
+    return build_application('initial', 'accepted', accepted_by=users['acceptor'], specialties=list(specialties),
+                             person=make_person(qualifications=tuple(specialties)))
 
 
 def _link(user, *names):

@@ -297,6 +297,16 @@ def test_two_servers_two_consumers_nothing_lost(cluster):
     pdf = officer.get(f"{c.urls['web-b']}/admin/job/{first}/download")
     assert pdf.status_code == 200 and pdf.content[:4] in (b'%PDF', b'PK\x03\x04')
     assert officer.get(f"{c.urls['web-a']}/admin/job/{first}/download").content == pdf.content
+    # the card's QR was signed by whichever consumer ran the job: both servers publish that one key
+    # (kept in the shared database, not on a node's disk) and it verifies offline
+    keys_a = officer.get(f"{c.urls['web-a']}/.well-known/registry-keys.json").json()
+    keys_b = officer.get(f"{c.urls['web-b']}/.well-known/registry-keys.json").json()
+    assert keys_a == keys_b and list(keys_a) == ['k1'], (keys_a, keys_b)
+    if pdf.content[:4] == b'%PDF':
+        from backoffice.issuing import signing
+        from .conftest import decode_qr, render_first_page
+        qr = decode_qr(render_first_page(pdf.content, None, dpi=300))
+        assert '#' in qr and signing.verify(qr, keys_a) is not None, qr[:200]
 
     # SIGKILL a consumer in the middle of a job: only consumer 1 may take it (2 is paused), then it is
     # frozen while running and killed; the job is reported failed and its owner retries it

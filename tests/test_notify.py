@@ -12,7 +12,15 @@ from models import Notification, SmsMessage, User
 
 from .conftest import actor_for, build_application, make_registration, make_enterprise, make_person
 
-T0 = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(minutes=5)
+T0 = None     # the clock the sender is given: set before each test, a little after the rows it writes
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    """T0 a few minutes after the test starts (not after the module was imported: the suite may run
+    for longer than that before it reaches these tests)."""
+    global T0
+    T0 = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(minutes=5)
 
 
 class FlakyGateway(sms.Gateway):

@@ -175,7 +175,7 @@ def _ready_initial(client, password_hash):
 def test_submit_needs_commitment_and_sms_code(client, password_hash):
     user, person, app_id, ent = _ready_initial(client, password_hash)
     url = f'/portal/application/{app_id}'
-    page = _page(client.get(url))
+    page = _page(client.get(url + '?step=commitment'))                 # the form's 个人承诺 step
     assert f'本人与{ent.name}签订了劳动合同' in page                      # FAQ 4: the commitment names the enterprise
     r = _post(client, url, {'action': 'submit', 'commitment_sent': '1', 'code': '123456'})
     assert '请阅读个人承诺并勾选“本人作出上述承诺”' in _page(r)
@@ -231,8 +231,9 @@ def test_enterprise_inbox_report_return_withdraw(client, users, password_hash):
     assert Application.get_by_id(a.id).state == 'reported'                # FAQ 11: too late
     assert '不能执行“撤回”操作' in _page(client.get(url))
     burl = f'/enterprise/application/{b.id}'
-    client.post(f'{burl}/act', data={'transition': 'return', 'comment': '', 'csrf_token': token})
-    assert '请填写退回原因' in _page(client.get(burl))
+    r = client.post(f'{burl}/act', data={'transition': 'return', 'comment': '', 'csrf_token': token})
+    assert re.search(r'invalid-feedback[^"]*field-error">请填写退回原因', _page(r))     # at its field
+    assert Application.get_by_id(b.id).state == 'submitted'
     client.post(f'{burl}/act', data={'transition': 'return', 'comment': '合同已过期', 'csrf_token': token})
     assert Application.get_by_id(b.id).state == 'returned'
     client.post(f'/enterprise/application/{c.id}/act', data={'transition': 'confirm_cancel', 'csrf_token': token})

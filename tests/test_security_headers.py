@@ -246,7 +246,7 @@ def test_no_csp_violation_in_the_browser(request, users, password_hash):
     page.on('dialog', lambda d: (dialogs.append(d.message), d.dismiss()))
     page.locator('[data-admin-action="approve"]').click()                 # the batch action asks first
     page.wait_for_timeout(300)
-    assert dialogs == ['确定对所选申请作出准予注册决定吗？']
+    assert len(dialogs) == 1 and dialogs[0].startswith('确定对以下 1 件申请执行“批量准予注册”吗？')   # names them
     page.context.close()
 
     page = page_for('csp_app')

@@ -1,9 +1,28 @@
 """Web-facing code: blueprints by audience, plus the Flask-Admin staff back office."""
+import os
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 
+# Messages Flask-Admin's own zh_Hans_CN catalogue leaves in English ("Failed to create record."): its
+# admin.mo predates them. Admin(translations_path=...) adds this folder inside an admin view only, and
+# Flask-Admin's translation domain caches the first catalogue it builds per locale, so the folder is
+# also put on the domain itself: every call sees it, whatever was translated first.
+TRANSLATIONS = os.path.join(os.path.dirname(__file__), 'translations')
+
+
+def _admin_translations():
+    from flask_admin import babel as admin_babel
+    domain = getattr(admin_babel, 'domain', None)
+    dirs = getattr(domain, '_translation_directories', None)
+    if dirs is not None and TRANSLATIONS not in dirs:
+        domain._translation_directories = [TRANSLATIONS, *dirs]
+        domain.cache.clear()
+
+
 def register_views(app):
+    _admin_translations()
     from backoffice.roles import STAFF_ROLES
     from backoffice.validators import mask_id_number, mask_mobile
 
@@ -32,6 +51,7 @@ def register_views(app):
     register_api(app)                      # the open API under /api/v1 (views/api, backoffice/api)
     admin = Admin(app, name='一级建造师注册管理信息系统',
                   theme=Bootstrap4Theme(base_template='admin/staff_base.html', fluid=True),
+                  translations_path=TRANSLATIONS,
                   index_view=StaffIndexView(read_roles=STAFF_ROLES))
     register_admin(admin)
     app.extensions['registry_admin'] = admin

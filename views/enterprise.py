@@ -28,32 +28,46 @@ def home():
                            states=states.STATES)
 
 
-@bp.route('/application/<int:app_id>')
-@enterprise_only
-def application(app_id):
-    app = _own(app_id)
+def _render_application(app, errors=None, form=None, done=None):
+    ent = Enterprise.get_by_id(current_user.enterprise_id)
+    next_row = None
+    if done:                        # 办理下一件: the oldest other item of the inbox
+        next_row = svc.enterprise_inbox(ent).where(Application.id != app.id).first()
     return render_template('enterprise/application.html', app=app, person=app.person,
                            specialties=rules.chosen_specialties(app), materials=svc.materials_of(app),
                            kinds=MATERIAL_KINDS, actions=transitions.available(app, current_user),
                            timeline=svc.timeline(app), types=states.BUSINESS_TYPES, states=states.STATES,
-                           reasons=[r.reason.text for r in app.cancel_reasons])
+                           reasons=[r.reason.text for r in app.cancel_reasons], errors=errors, form=form or {},
+                           done=done, next_row=next_row, action_label=transitions.action_label)
+
+
+@bp.route('/application/<int:app_id>')
+@enterprise_only
+def application(app_id):
+    return _render_application(_own(app_id), done=request.args.get('done'))
 
 
 @bp.route('/application/<int:app_id>/act', methods=['POST'])
 @enterprise_only
 def act(app_id):
+    """上报 / 退回 / 撤回 / 确认注销 through the workflow. A refusal is answered on the same page, the
+    退回原因 message at its field and the typed text kept; every message names the application."""
     app = _own(app_id)
     name = request.form.get('transition', '')
+    form = {'transition': name, 'comment': request.form.get('comment', '')}
     try:
-        done = transitions.perform(app, name, current_user, comment=request.form.get('comment', ''))
+        done = transitions.perform(app, name, current_user, comment=form['comment'])
     except states.WorkflowError as exc:
         if exc.kind == 'permission':
             abort(403)
+        if exc.fields:              # a message that belongs to a field: at it, with the typed text
+            return _render_application(Application.get_by_id(app.id), errors=exc, form=form)
         for message in exc.messages:
-            flash(message, 'error')
+            flash(f'申请 {app.number}：{message}', 'error')
         return redirect(url_for('company.application', app_id=app.id))
-    flash(f'已{transitions.ACTION_LABELS.get(name, name)}：{done.number}（{states.STATES[done.state]}）', 'success')
-    return redirect(url_for('company.home'))
+    flash(f'申请 {done.number}：已{transitions.action_label(name, done.business_type)}'
+          f'（当前状态：{states.STATES[done.state]}）', 'success')
+    return redirect(url_for('company.application', app_id=done.id, done=name))
 
 
 @bp.route('/report-batch', methods=['POST'])

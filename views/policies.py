@@ -81,10 +81,12 @@ POLICIES = {
     # applicant portal (views/portal.py)
     'portal.signup': PUBLIC,
     'portal.photo_tool': PUBLIC,
+    'portal.photo_tool_download': PUBLIC,
     'portal.sms_outbox': Roles(ADMIN, note='demo outbox: administrators only, and only when the demo setting is on'),
     'portal.home': Roles(APPLICANT),
     'portal.notice': Roles(APPLICANT),
     'portal.edit': Roles(APPLICANT, own=(APPLICANT,)),
+    'portal.upload': Roles(APPLICANT, own=(APPLICANT,)),
     'portal.enterprises': Roles(APPLICANT),
     'portal.send_code': Roles(APPLICANT, own=(APPLICANT,)),
     'portal.submitted': Roles(APPLICANT, own=(APPLICANT,)),

@@ -2,7 +2,7 @@
 import io
 
 from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+                   session, url_for)
 from flask_login import current_user
 
 from backoffice.intake import applications as svc
@@ -119,7 +119,10 @@ def _sms_outbox_page():
 @applicant_only
 def home():
     person = Person.get_by_id(current_user.person_id)
+    offers = svc.offered_types(person)
     return render_template('portal/home.html', person=person, types=states.BUSINESS_TYPES,
+                           offered=[t for t, refusal in offers if refusal is None],
+                           refused=[(t, refusal) for t, refusal in offers if refusal is not None],
                            reg=rules.active_registration(person), open_apps=list(svc.open_applications(person)),
                            quals=svc.qualifications_of(person))
 
@@ -131,70 +134,156 @@ def notice(business_type):
         abort(404)
     text, materials = svc.NOTICES[business_type]
     error = None
+    person = Person.get_by_id(current_user.person_id)
+    refusal = svc.start_refusal(person, business_type)
+    if refusal:               # not offered on the home page, and refused here too (GET and POST)
+        return render_template('portal/notice.html', business_type=business_type,
+                               label=states.BUSINESS_TYPES[business_type], text=text, materials=materials,
+                               error=refusal, refused=True), 403
     if request.method == 'POST':
         if request.form.get('agree') != 'y':
             error = '请阅读并勾选“注册须知”后再点击下一步' if business_type != 'cancellation' else \
                 '请确认您具备注销条件并勾选后再点击下一步'
         else:
             try:
-                app = svc.start(Person.get_by_id(current_user.person_id), business_type)
+                app = svc.start(person, business_type)
             except svc.FormErrors as exc:
                 error = '；'.join(exc.errors.values())
             else:
                 return redirect(url_for('portal.edit', app_id=app.id))
     return render_template('portal/notice.html', business_type=business_type, label=states.BUSINESS_TYPES[business_type],
-                           text=text, materials=materials, error=error)
+                           text=text, materials=materials, error=error, refused=False)
 
 
-def _form_context(app, errors=None):
+# where the summary of errors links to: the id of each field's input on its step
+ANCHORS = {'enterprise': 'enterprise-search', 'specialties': 'specialties', 'reasons': 'reasons'}
+TRIED = 'portal_submit_tried'          # session: applications whose 提交 was tried (show what is missing)
+
+
+def _anchor(field):
+    return 'file-' + field[len('upload_'):] if field.startswith('upload_') else ANCHORS.get(field, field)
+
+
+def _tried(app):
+    return app.id in session.get(TRIED, [])
+
+
+def _mark_tried(app):
+    tried = [i for i in session.get(TRIED, []) if i != app.id][-19:]
+    session[TRIED] = tried + [app.id]
+
+
+def _form_context(app, step=None, errors=None):
     app = Application.get_by_id(app.id)
     person = Person.get_by_id(app.person_id)
-    kinds = {
-        'initial': ('photo', 'signature', 'contract', 'continuing_education', 'other'),
-        'reregister': ('photo', 'signature', 'contract', 'continuing_education', 'other'),
-        'renewal': ('photo', 'signature', 'continuing_education', 'contract', 'other'),
-        'addition': ('photo', 'signature', 'other'),
-        'info_change': ('photo', 'id_front', 'id_back', 'change_proof'),
-        'cancellation': (),
-    }[app.business_type]
-    return dict(app=app, person=person, errors=errors or {}, label=states.BUSINESS_TYPES[app.business_type],
+    steps = svc.form_steps(app)
+    keys = [k for k, _t in steps]
+    step = step if step in keys else keys[0]
+    errors = dict(errors or {})
+    editable = app.state in svc.EDITABLE
+    if editable and _tried(app) and not errors:       # after a tried 提交: what is still missing, at its field
+        fields, general = svc.field_problems(app)
+        errors.update(fields)
+        if general:
+            errors['rules'] = general
+    summary = []                                       # (message, link or None), in the order of the steps
+    field_errors = {f: m for f, m in errors.items() if f not in ('rules', 'form')}
+    order = {k: i for i, k in enumerate(keys)}
+    for field, message in sorted(field_errors.items(), key=lambda fm: order.get(svc.step_of(fm[0]), len(keys))):
+        target = svc.step_of(field)
+        if target not in order:
+            summary.append((message, None))
+            continue
+        href = ('' if target == step else url_for('portal.edit', app_id=app.id, step=target)) + '#' + _anchor(field)
+        summary.append((message, href))
+    index = keys.index(step)
+    reqs = svc.requirements(app)
+    incomplete = {r['step'] for r in reqs if r['problem'] and r['step']}
+    return dict(app=app, person=person, errors=errors, summary=summary, label=states.BUSINESS_TYPES[app.business_type],
                 allowed=svc.allowed_specialties(app), chosen={s.id for s in rules.chosen_specialties(app)},
                 reasons=list(CancellationReason.select().order_by(CancellationReason.sort)),
                 picked={r.reason_id for r in app.cancel_reasons}, educations=EDUCATIONS,
-                commitment=svc.commitment_text(app), materials=svc.materials_of(app), kinds=kinds,
-                kind_labels=MATERIAL_KINDS, editable=app.state in svc.EDITABLE, states=states.STATES,
+                commitment=svc.commitment_text(app), materials=svc.materials_of(app), kinds=svc.upload_kinds(app),
+                kind_labels=MATERIAL_KINDS, editable=editable, states=states.STATES,
                 needs_enterprise=app.business_type in svc.NEEDS_ENTERPRISE,
                 needs_specialties=app.business_type in svc.NEEDS_SPECIALTIES,
-                needs_commitment=app.business_type in svc.NEEDS_COMMITMENT)
+                needs_commitment=app.business_type in svc.NEEDS_COMMITMENT,
+                steps=steps, step=step, step_index=index, prev_step=keys[index - 1] if index else None,
+                next_step=keys[index + 1] if index + 1 < len(keys) else None,
+                requirements=reqs, incomplete=incomplete, required=svc.required_fields(app), anchor=_anchor)
+
+
+def _upload_files(app, kind, errors):
+    """Store the file of the chosen kind (and any other file chosen on the same form): the no-script
+    path of the 申报材料 step, and files chosen but not yet uploaded when the user moves to another
+    step (kind None). Each failure goes to its own field."""
+    kinds = svc.upload_kinds(app)
+    todo = []
+    for k in kinds:
+        f = request.files.get('file_' + k)
+        if f is not None and f.filename and k != kind:
+            todo.append((k, f))
+    if kind is not None:
+        todo.insert(0, (kind, request.files.get('file') or request.files.get('file_' + kind)))
+    done = []
+    for k, f in todo:
+        if k == 'photo':                    # photos are checked by the costly photo tool
+            limits.check('RATELIMIT_PHOTO', client_key())
+        try:
+            svc.upload(app, k, f.filename if f else '', f.read() if f else b'', current_user)
+            done.append(MATERIAL_KINDS.get(k, k))
+        except uploads.UploadError as exc:
+            # a kind with no upload box here (the generated commitment, an unknown kind): at the top
+            errors['upload_' + k if k in uploads.APPLICANT_KINDS else 'form'] = exc.message
+    return done
 
 
 @bp.route('/application/<int:app_id>', methods=['GET', 'POST'])
 @applicant_only
 def edit(app_id):
+    """The step-by-step form. Every POST first saves what the step's inputs hold (a server-side
+    draft), then moves between steps, stores an upload, or submits."""
     app = _own(app_id)
+    if request.method == 'GET':
+        return render_template('portal/form.html', **_form_context(app, request.args.get('step')))
     errors = {}
-    if request.method == 'POST':
-        action = request.form.get('action', 'save')
-        try:
-            svc.save(app, request.form, current_user)
-        except svc.FormErrors as exc:
-            errors.update(exc.errors)
-        except states.WorkflowError:
-            abort(403)
-        if action == 'upload' and not errors:
-            file = request.files.get('file')
-            kind = request.form.get('kind', '')
-            if kind == 'photo':                 # photos are checked by the costly photo tool
-                limits.check('RATELIMIT_PHOTO', client_key())
+    step = request.form.get('step')
+    goto = request.form.get('goto')
+    action = request.form.get('action') or ('upload' if request.form.get('upload') else 'goto' if goto else 'save')
+    keys = [k for k, _t in svc.form_steps(app)]
+    try:
+        svc.save(app, request.form, current_user)
+    except svc.FormErrors as exc:
+        errors.update(exc.errors)
+    except states.WorkflowError:
+        abort(403)
+    if action == 'upload' and not errors:
+        kind = request.form.get('kind') or request.form.get('upload', '')
+        done = _upload_files(app, kind, errors)
+        if done:
+            flash('已上传：' + '、'.join(done), 'success')
+        step = step or 'materials'
+    elif not errors and any(f.filename for f in request.files.values()):
+        done = _upload_files(app, None, errors)        # chosen on the 申报材料 step, not uploaded yet
+        if done:
+            flash('已上传：' + '、'.join(done), 'success')
+        if errors:
+            step = step or 'materials'
+    if action == 'submit' and not errors:
+        _mark_tried(app)
+        fresh = Application.get_by_id(app.id)
+        problems, general = svc.field_problems(fresh)
+        code = request.form.get('code', '').strip()
+        if not code:
+            problems['code'] = '请输入短信验证码'
+        if problems or general:
+            errors.update(problems)
+            if general:
+                errors['rules'] = general
+            step = 'submit'
+        else:
             try:
-                svc.upload(app, kind, file.filename if file else '', file.read() if file else b'', current_user)
-                flash(f'已上传：{MATERIAL_KINDS.get(kind, kind)}', 'success')
-            except uploads.UploadError as exc:
-                # a kind with no upload box here (the generated commitment, an unknown kind): at the top
-                errors['upload_' + kind if kind in uploads.APPLICANT_KINDS else 'form'] = exc.message
-        elif action == 'submit' and not errors:
-            try:
-                svc.submit(Application.get_by_id(app.id), current_user, request.form.get('code', ''))
+                svc.submit(fresh, current_user, code)
             except svc.FormErrors as exc:
                 errors.update(exc.errors)
             except states.WorkflowError as exc:
@@ -202,12 +291,54 @@ def edit(app_id):
                     abort(403)
                 errors['rules'] = exc.messages
             else:
+                session[TRIED] = [i for i in session.get(TRIED, []) if i != app.id]
                 return redirect(url_for('portal.submitted', app_id=app.id))
-        elif action == 'save' and not errors:
-            flash('草稿已保存', 'success')
-        if not errors:
-            return redirect(url_for('portal.edit', app_id=app.id))
-    return render_template('portal/form.html', **_form_context(app, errors)), (400 if errors else 200)
+            step = 'submit'
+    elif action == 'save' and not errors:
+        flash('草稿已保存', 'success')
+    if errors:
+        if step not in keys:            # a post of the whole form: show the step of the first problem
+            first = next((svc.step_of(f) for f in errors if svc.step_of(f) in keys), None)
+            step = first or (keys[0] if step not in keys else step)
+        return render_template('portal/form.html', **_form_context(app, step, errors)), 400
+    target = step if step in keys else None
+    if action == 'next' and step in keys and keys.index(step) + 1 < len(keys):
+        target = keys[keys.index(step) + 1]
+    elif action == 'prev' and step in keys and keys.index(step) > 0:
+        target = keys[keys.index(step) - 1]
+    elif action == 'goto' and goto in keys:
+        target = goto
+    return redirect(url_for('portal.edit', app_id=app.id, step=target) if target else
+                    url_for('portal.edit', app_id=app.id))
+
+
+@bp.route('/application/<int:app_id>/upload', methods=['POST'])
+@applicant_only
+def upload(app_id):
+    """Asynchronous upload (views/static/js/portal_form.js): JSON, the page stays as it is.
+    Any form input sent along is saved as a draft first, so nothing typed is lost either way."""
+    app = _own(app_id)
+    errors = {}
+    try:
+        svc.save(app, request.form, current_user)
+    except svc.FormErrors as exc:
+        errors.update(exc.errors)
+    except states.WorkflowError:
+        abort(403)
+    kind = request.form.get('kind', '')
+    file = request.files.get('file') or request.files.get('file_' + kind)
+    if kind == 'photo':
+        limits.check('RATELIMIT_PHOTO', client_key())
+    try:
+        material = svc.upload(app, kind, file.filename if file else '', file.read() if file else b'', current_user)
+    except uploads.UploadError as exc:
+        field = 'upload_' + kind if kind in uploads.APPLICANT_KINDS else 'form'
+        errors[field] = exc.message
+        return jsonify(ok=False, kind=kind, field=field, message=exc.message, errors=errors), 400
+    label = MATERIAL_KINDS.get(kind, kind)
+    return jsonify(ok=True, kind=kind, message=f'已上传：{label}', errors=errors,
+                   material={'id': material.id, 'name': material.original_name, 'check': material.check_result,
+                             'url': url_for('files.material', material_id=material.id)})
 
 
 @bp.route('/enterprises')
@@ -293,26 +424,61 @@ def progress():
             cert = (app.registration, certificates.versions(app.registration_id))
         rows.append((app, svc.timeline(app), svc.waiting_for(app), cert))
     offers = {app.id: svc.forced_cancel_offer(app) for app, *_rest in rows}
+    bars = {app.id: svc.progress_steps(app) for app, *_rest in rows}
     return render_template('portal/progress.html', rows=rows, types=states.BUSINESS_TYPES, states=states.STATES,
-                           forced=offers)
+                           forced=offers, bars=bars)
 
 
 # --- photo tool -----------------------------------------------------------------
+
+PHOTO_SESSION = 'photo_tool'          # session: the token of the photo the tool keeps (backoffice.intake.photo)
+
+
+def _data_url(data):
+    import base64
+    return 'data:image/jpeg;base64,' + base64.b64encode(data).decode('ascii')
+
 
 @bp.route('/photo-tool', methods=['GET', 'POST'])
 @limit('RATELIMIT_PHOTO', methods=['POST'])
 def photo_tool():
     """照片处理工具 (open to everyone, like the downloadable tool of the real system); its cost is
-    bounded in backoffice.intake.photo (reduced decoding, pixel caps, concurrent slots)."""
-    report, error, status = None, None, 200
+    bounded in backoffice.intake.photo (reduced decoding, pixel caps, concurrent slots).
+    The chosen photo is kept for a short while (photo.stash_put), so 审核 then 处理 needs it chosen once;
+    after 处理 the page shows the photo before and after, and 保存 downloads the result."""
+    report, error, status, fixed_ok = None, None, 200, None
+    kept = session.get(PHOTO_SESSION) or {}
+    original = fixed = None
     if request.method == 'POST':
+        action = request.form.get('action', 'check')
         file = request.files.get('file')
         data = file.read() if file else b''
-        if not data:
+        if action == 'clear':
+            if kept.get('token'):
+                photo.stash_drop(kept['token'])
+            session.pop(PHOTO_SESSION, None)
+            return redirect(url_for('portal.photo_tool'))
+        if data:                                   # a new photo: keep it, forget the previous one
+            if kept.get('token'):
+                photo.stash_drop(kept['token'])
+            if len(data) > photo.MAX_BYTES:
+                error, kept = f'文件过大（{len(data) // 1024 // 1024} MB），不能超过 {photo.MAX_BYTES // 1024 // 1024} MB', {}
+                session.pop(PHOTO_SESSION, None)
+            else:
+                kept = {'token': photo.stash_put(data), 'name': (file.filename or '照片.jpg')[-100:]}
+                session[PHOTO_SESSION] = kept
+        elif kept.get('token'):
+            data = photo.stash_get(kept['token']) or b''
+            if not data:
+                session.pop(PHOTO_SESSION, None)
+                kept = {}
+        if error:
+            pass
+        elif not data:
             error = '请选择照片文件'
-        elif request.form.get('action') == 'fix':
+        elif action == 'fix':
             try:
-                fixed, result = photo.fix_photo(data)
+                result_bytes, result = photo.fix_photo(data)
             except photo.Busy as exc:
                 error, status = exc.message, 503
             except photo.ImageRejected as exc:
@@ -320,12 +486,35 @@ def photo_tool():
             else:
                 if not result.ok:
                     error = '处理后仍不符合要求：' + result.message
-                else:
-                    return send_file(io.BytesIO(fixed), mimetype='image/jpeg', as_attachment=True,
-                                     download_name='一寸白底免冠照_处理后.jpg')
+                else:                               # a success replaces every earlier message
+                    photo.stash_put(result_bytes, kept['token'], 'fixed')
+                    fixed_ok, fixed = result, result_bytes
         else:
             try:
                 report = photo.check_photo(data)
             except photo.Busy as exc:
                 error, status = exc.message, 503
-    return render_template('portal/photo_tool.html', report=report, error=error), status
+        if data and status == 200:
+            try:
+                original = photo.preview_jpeg(data)
+            except (photo.ImageRejected, photo.Busy):
+                original = None
+    elif kept.get('token'):
+        if photo.stash_get(kept['token']) is None:
+            session.pop(PHOTO_SESSION, None)
+            kept = {}
+    return render_template('portal/photo_tool.html', report=report, error=error, fixed_ok=fixed_ok, kept=kept,
+                           original=_data_url(original) if original else None,
+                           fixed=_data_url(fixed) if fixed else None), status
+
+
+@bp.route('/photo-tool/download')
+def photo_tool_download():
+    """保存照片: the processed photo the tool keeps for this browser."""
+    kept = session.get(PHOTO_SESSION) or {}
+    data = photo.stash_get(kept.get('token'), 'fixed') if kept.get('token') else None
+    if not data:
+        flash('没有可保存的处理后照片，请重新选择照片并点击“处理照片”', 'error')
+        return redirect(url_for('portal.photo_tool'))
+    return send_file(io.BytesIO(data), mimetype='image/jpeg', as_attachment=True,
+                     download_name='一寸白底免冠照_处理后.jpg')

@@ -4,6 +4,8 @@
     .venv/bin/flask --app backoffice:create_app import qualifications FILE.csv|xlsx [--report rejected.csv]
     .venv/bin/flask --app backoffice:create_app jobs reap
     .venv/bin/flask --app backoffice:create_app cleanup [--days N]
+    .venv/bin/flask --app backoffice:create_app signing-keys import instance/signing
+    .venv/bin/flask --app backoffice:create_app summaries rebuild|check
 """
 import click
 
@@ -13,6 +15,8 @@ def register_commands(app):
     app.cli.add_command(import_command)
     app.cli.add_command(audit_command)
     app.cli.add_command(jobs_command)
+    app.cli.add_command(signing_keys_command)
+    app.cli.add_command(summaries_command)
     from backoffice.background.daily import lapse_command      # also registers the daily periodic task
     app.cli.add_command(lapse_command)
     from backoffice.background.daily import remind_command
@@ -129,3 +133,47 @@ def audit_verify_command(batch):
     click.echo(result.summary())
     if not result.ok:
         raise SystemExit(1)
+
+
+@click.group('signing-keys', help='证书二维码签名密钥')
+def signing_keys_command():
+    pass
+
+
+@signing_keys_command.command('import', help='把文件目录中的 <kid>.pem 密钥导入数据库（已有的保留不变）')
+@click.argument('key_dir', type=click.Path(exists=True, file_okay=False))
+def signing_keys_import_command(key_dir):
+    from backoffice.issuing import signing
+    from models import database
+    with database.connection_context():
+        added = signing.import_dir(key_dir)
+    click.echo(f"导入 {len(added)} 个密钥：{'、'.join(added) or '无'}")
+
+
+@click.group('summaries', help='首页和统计看板的汇总计数')
+def summaries_command():
+    pass
+
+
+@summaries_command.command('rebuild', help='按基础数据全部重新计数（批量导入数据之后执行）')
+def summaries_rebuild_command():
+    from backoffice.workflow import summaries
+    from models import database
+    with database.connection_context():
+        n = summaries.rebuild()
+    click.echo(f'汇总计数已重建：{n} 项')
+
+
+@summaries_command.command('check', help='与基础数据的全量计数比对；不一致时列出差异，退出码为 1')
+def summaries_check_command():
+    from backoffice.workflow import summaries
+    from models import database
+    with database.connection_context():
+        stored, real = summaries.stored(), summaries.recount()
+    diff = sorted(k for k in set(stored) | set(real) if stored.get(k, 0) != real.get(k, 0))
+    for key in diff[:50]:
+        click.echo(f'{"/".join(map(str, key))}: 记录 {stored.get(key, 0)}，实际 {real.get(key, 0)}')
+    if diff:
+        click.echo(f'汇总计数与基础数据不一致：{len(diff)} 项')
+        raise SystemExit(1)
+    click.echo(f'汇总计数与基础数据一致：{len(real)} 项')

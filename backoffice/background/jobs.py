@@ -37,6 +37,8 @@ from backoffice.config import INSTANCE_DIR
 log = logging.getLogger(__name__)
 
 INTERRUPTED = '任务进程中断'
+STATE_LABELS = {'queued': '排队中', 'running': '进行中', 'done': '已完成', 'failed': '失败'}
+RESULT_LABELS = {'import': '下载被拒绝行的报告', 'print_certificates': '下载打印文件'}
 DEFAULTS = {'JOB_HEARTBEAT_SECONDS': 15, 'JOB_STALE_SECONDS': 120, 'JOB_QUEUE_TIMEOUT_MINUTES': 10,
             'JOB_CONSUMER_ALIVE_SECONDS': 180}
 # kinds that only read and write their own output file: safe to re-run from the start
@@ -261,6 +263,28 @@ def check(job, at=None):
     if job.state in ('queued', 'running') and reap_one(job, at):
         return Job.get_by_id(job.id)
     return job
+
+
+def describe(job):
+    """What the job pages show of a job, in Chinese (HTML and the JSON that job.js polls):
+    state (the code, for the script's logic), state_label, progress_text (no "0/0" before the
+    job has counted its work), percent, message (empty when it only repeats the state) and
+    the download button's label."""
+    label = STATE_LABELS.get(job.state, job.state)
+    counted = job.total > 0
+    if job.state == 'queued':
+        text = '等待后台处理，尚未开始'
+    elif not counted:
+        text = '正在准备…' if job.state == 'running' else ''
+    else:
+        text = f'{job.progress:,}/{job.total:,}'
+    message = (job.message or '').strip()
+    if message in (label, job.state):
+        message = ''
+    return {'state': job.state, 'state_label': label, 'progress_text': text,
+            'percent': int(100 * job.progress / job.total) if counted else (100 if job.state == 'done' else 0),
+            'message': message, 'download_label': RESULT_LABELS.get(job.kind, '下载文件'),
+            'downloadable': job.state == 'done' and bool(job.result_path)}
 
 
 def retry(job, actor):

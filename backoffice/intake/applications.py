@@ -9,11 +9,12 @@ from models import (Application, ApplicationCancelReason, ApplicationSpecialty, 
                     Enterprise, Material, Person, Qualification, RegisteredSpecialty, Registration, Specialty,
                     database)
 
-from backoffice.workflow import numbering, rules, transitions, states
+from backoffice.workflow import numbering, rules, summaries, transitions, states
 from backoffice.intake import sms, uploads
 from backoffice.roles import APPLICANT, ENTERPRISE
 from backoffice.workflow.rules import active_registration, person_qualifications
 from backoffice.validators import ValidationError, form_date, validate_uscc
+from models import MATERIAL_KINDS as MATERIAL_KINDS_LABELS
 
 EDITABLE = ('draft', 'returned', 'correction')
 NEEDS_ENTERPRISE = ('initial', 'renewal', 'reregister')
@@ -119,15 +120,16 @@ def start(person, business_type):
     if existing is not None:
         return existing
     reg = active_registration(person)
-    if business_type in ('addition', 'renewal', 'cancellation') and reg is None:
-        raise FormErrors({'business_type': '您目前没有有效的注册，不能办理此项业务'})
-    if business_type in ('initial', 'reregister') and reg is not None:
-        raise FormErrors({'business_type': f'您已在“{reg.enterprise.name}”注册，变更单位须先办理注销，再申请重新注册'})
+    refusal = start_refusal(person, business_type, reg or False)
+    if refusal:
+        raise FormErrors({'business_type': refusal})
     with database.atomic():
-        return Application.create(
+        app = Application.create(
             number=numbering.application_number(), business_type=business_type, person=person,
             enterprise=reg.enterprise if reg is not None and business_type != 'info_change' else None,
             registration=reg if business_type in ('addition', 'renewal', 'cancellation') else None)
+        summaries.added(apps=[app.id])          # the home and dashboard counters
+        return app
 
 
 BASIC_FIELDS = ('ethnicity', 'school', 'major', 'education', 'graduation_date')
@@ -222,7 +224,9 @@ def save(app, data, actor):
             app.change_explanation = (data.get('change_explanation') or '').strip()[:2000]
         if app.business_type in NEEDS_COMMITMENT and 'commitment_sent' in data:
             app.commitment_accepted = data.get('commitment') in ('y', 'on', '1', 'true')
+        counted = summaries.Tracker(apps=[app.id])      # the enterprise (so the province) may change
         app.save()
+        counted.finish()
     if errors:
         raise FormErrors(errors)
     return app
@@ -300,11 +304,21 @@ WHO = {APPLICANT: '本人', ENTERPRISE: '企业', 'acceptor': '注册机构', 'r
 
 def timeline(app):
     """[(time, who, step, comment)] for every step, oldest first."""
-    rows = [(app.created_at, '本人', '创建申请', '')]
-    for e in AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id):
-        rows.append((e.created_at, WHO.get(e.actor_role, '注册机构'), transitions.ACTION_LABELS.get(e.action, e.action),
-                     e.comment))
-    return rows
+    return timelines([app])[app.id]
+
+
+def timelines(apps):
+    """{application id: timeline(app)} for many applications in one query (the helpdesk's person page)."""
+    out = {app.id: [(app.created_at, '本人', '创建申请', '')] for app in apps}
+    if not out:
+        return out
+    types = {app.id: app.business_type for app in apps}
+    for e in (AuditEvent.select(AuditEvent.application, AuditEvent.created_at, AuditEvent.actor_role,
+                                AuditEvent.action, AuditEvent.comment)
+              .where(AuditEvent.application.in_(list(out))).order_by(AuditEvent.id)):
+        out[e.application_id].append((e.created_at, WHO.get(e.actor_role, '注册机构'),
+                                      transitions.action_label(e.action, types[e.application_id]), e.comment))
+    return out
 
 
 def waiting_for(app):
@@ -365,3 +379,257 @@ def materials_of(app):
 
 
 
+
+
+# --- which business types a person may start --------------------------------
+
+OFFER_ORDER = ('initial', 'addition', 'renewal', 'cancellation', 'reregister', 'info_change')
+NEEDS_REGISTRATION = ('addition', 'renewal', 'cancellation')
+NEEDS_NO_REGISTRATION = ('initial', 'reregister')
+
+
+def start_refusal(person, business_type, reg=None):
+    """Why this person may not start an application of this type (a Chinese sentence), or None.
+    The same answer decides what the portal offers and what start() refuses."""
+    if business_type not in states.APPLICANT_TYPES:
+        return '业务类型无效'
+    reg = active_registration(person) if reg is None else reg
+    if business_type in NEEDS_REGISTRATION and not reg:
+        return '您目前没有有效的注册，不能办理此项业务'
+    if business_type in NEEDS_NO_REGISTRATION and reg:
+        return f'您已在“{reg.enterprise.name}”注册，变更单位须先办理注销，再申请重新注册'
+    return None
+
+
+def offered_types(person):
+    """[(business type, refusal or None)] in the portal's order; a type with a refusal is not offered."""
+    reg = active_registration(person) or False
+    return [(t, start_refusal(person, t, reg)) for t in OFFER_ORDER]
+
+
+# --- the step-by-step form (the manual's 第一步…第七步) ------------------------
+
+STEP_TITLES = {
+    'basic': '基本信息', 'enterprise': '聘用企业信息', 'specialties': '选择注册专业', 'reasons': '注销原因',
+    'change': '修改信息', 'commitment': '个人承诺', 'materials': '申报材料', 'submit': '短信验证码与提交',
+}
+UPLOAD_KINDS = {
+    'initial': ('photo', 'signature', 'contract', 'continuing_education', 'other'),
+    'reregister': ('photo', 'signature', 'contract', 'continuing_education', 'other'),
+    'renewal': ('photo', 'signature', 'continuing_education', 'contract', 'other'),
+    'addition': ('photo', 'signature', 'other'),
+    'info_change': ('photo', 'id_front', 'id_back', 'change_proof'),
+    'cancellation': (),
+}
+# the field each input of the form belongs to → its step
+FIELD_STEPS = {
+    'ethnicity': 'basic', 'school': 'basic', 'major': 'basic', 'education': 'basic', 'graduation_date': 'basic',
+    'enterprise': 'enterprise', 'contract_start': 'enterprise', 'contract_end': 'enterprise',
+    'specialties': 'specialties', 'reasons': 'reasons',
+    'new_name': 'change', 'new_id_number': 'change', 'change_explanation': 'change',
+    'commitment': 'commitment', 'code': 'submit',
+}
+# the field a failing submission rule is shown at (rules not listed here are conditions of
+# eligibility, shown at the top of the form)
+RULE_FIELDS = {
+    'specialties_chosen': 'specialties', 'qualified_for_specialties': 'specialties',
+    'addition_specialties_new': 'specialties', 'enterprise_verified': 'enterprise',
+    'same_enterprise_as_registration': 'enterprise', 'contract_dates_valid': 'contract_end',
+    'commitment_accepted': 'commitment', 'cancel_reasons_chosen': 'reasons',
+    'within_window_or_continuing_education': 'upload_continuing_education',
+    'info_change_valid': 'change_explanation',
+}
+
+
+def upload_kinds(app):
+    return UPLOAD_KINDS.get(app.business_type, ())
+
+
+def form_steps(app):
+    """[(key, title)] of this application's form; 提交 is always the last step."""
+    keys = ['basic']
+    if app.business_type in NEEDS_ENTERPRISE:
+        keys.append('enterprise')
+    if app.business_type in NEEDS_SPECIALTIES:
+        keys.append('specialties')
+    if app.business_type == 'cancellation':
+        keys.append('reasons')
+    if app.business_type == 'info_change':
+        keys.append('change')
+    if app.business_type in NEEDS_COMMITMENT:
+        keys.append('commitment')
+    if upload_kinds(app):
+        keys.append('materials')
+    keys.append('submit')
+    return [(k, STEP_TITLES[k]) for k in keys]
+
+
+def step_of(field):
+    return 'materials' if field.startswith('upload_') else FIELD_STEPS.get(field)
+
+
+def _rule_kinds(rule):
+    """The material kinds of a rules.required_materials(...) rule, read from its name."""
+    rest, kinds = rule.__name__[len('required_materials_'):], []
+    names = sorted(uploads.MATERIAL_KINDS, key=len, reverse=True)
+    while rest:
+        kind = next((k for k in names if rest == k or rest.startswith(k + '_')), None)
+        if kind is None:
+            break
+        kinds.append(kind)
+        rest = rest[len(kind) + 1:]
+    return kinds
+
+
+def _submit_rules(app):
+    return transitions.SUBMIT_RULES.get(app.business_type, ())
+
+
+def late_qualifications(app, today=None):
+    """Qualifications this applicant may register whose certificate is older than the 3-year window:
+    choosing them needs a continuing-education proof (known before any specialty is chosen)."""
+    from backoffice.workflow.calendar import add_years
+    limit = add_years(today or datetime.date.today(), -rules.QUALIFICATION_WINDOW_YEARS)
+    allowed = {s.id for s in allowed_specialties(app)}
+    return [q for q in person_qualifications(app.person) if q.specialty_id in allowed and q.issue_date < limit]
+
+
+def requirements(app, today=None):
+    """Every condition of submission for this business type, checked now, for the applicant to see
+    up front: [dict(label, detail, problem, field, step)]; problem is None when the condition holds.
+    The list is the workflow's own submission rules (transitions.SUBMIT_RULES)."""
+    today = today or datetime.date.today()
+    ctx = transitions.TransitionContext(app, None, transitions.get_transition('submit', app.business_type),
+                                        '', {}, today)
+    out = []
+    for rule in _submit_rules(app):
+        name = rule.__name__
+        problem = rule(ctx)
+        item = dict(label=rules.label(rule), detail='', problem=problem, field=RULE_FIELDS.get(name), step=None)
+        if name.startswith('required_materials_'):
+            kinds = _rule_kinds(rule)
+            item['field'] = 'upload_' + kinds[0] if kinds else None
+            item['kinds'] = kinds
+        elif name == 'within_window_or_continuing_education':
+            late = late_qualifications(app, today)
+            if late:
+                item['detail'] = ('您的以下专业资格证书签发已超过3年，申请这些专业须上传继续教育证明：'
+                                  + '、'.join(f'{q.specialty.name}（{q.issue_date}签发）' for q in late))
+        elif name == 'info_change_valid':
+            item['detail'] = '修改姓名或身份证号的，须填写情况说明并上传身份证人像面、国徽面及证明材料'
+        item['step'] = step_of(item['field']) if item['field'] else None
+        out.append(item)
+    return out
+
+
+def field_problems(app, today=None):
+    """Why this application cannot be submitted now: ({field: message}, [messages with no field]).
+    Every rule is run; nothing stops at the first failure."""
+    fields, general = {}, []
+    for item in requirements(app, today):
+        problem = item['problem']
+        if not problem:
+            continue
+        name = item['field']
+        if item.get('kinds'):
+            have = rules.material_kinds(app)
+            for kind in item['kinds']:
+                if kind not in have:
+                    fields.setdefault('upload_' + kind, f'请上传{MATERIAL_KINDS_LABELS[kind]}')
+        elif name == 'change_explanation':          # one rule, several fields
+            for part in problem.split('；'):
+                target = 'change_explanation'
+                if part.startswith('新身份证号码'):
+                    target = 'new_id_number'
+                for kind, text in MATERIAL_KINDS_LABELS.items():
+                    if part == f'请上传{text}':
+                        target = 'upload_' + kind
+                fields[target] = (fields[target] + '；' + part) if target in fields else part
+        elif name == 'contract_end' and app.contract_start is None:
+            fields['contract_start'] = problem
+        elif name:
+            fields[name] = (fields[name] + '；' + problem) if name in fields else problem
+        else:
+            general.append(problem)
+    return fields, general
+
+
+def required_fields(app, today=None):
+    """The inputs this business type always needs (marked as required on the form)."""
+    out = {'code'}
+    for rule in _submit_rules(app):
+        name = rule.__name__
+        if name.startswith('required_materials_'):
+            out.update('upload_' + k for k in _rule_kinds(rule))
+        elif name == 'contract_dates_valid':
+            out.update(('contract_start', 'contract_end'))
+        elif name == 'within_window_or_continuing_education':
+            if late_qualifications(app, today):
+                out.add('upload_continuing_education')
+        elif name in RULE_FIELDS and name != 'info_change_valid':
+            out.add(RULE_FIELDS[name])
+    return out
+
+
+# --- the progress step bar (like 国家政务服务平台) ------------------------------
+
+PROGRESS_STEPS = ('申请', '企业上报', '受理', '审查', '公告', '发证')
+_CURRENT = {'draft': 0, 'returned': 0, 'submitted': 1, 'reported': 2, 'correction': 2, 'accepted': 3,
+            'approved': 4, 'announced': 5, 'completed': 5}
+
+
+def progress_steps(app):
+    """The step bar of one application: [dict(label, status, note)], status one of 'done', 'current',
+    'todo', 'skipped' (the business type has no such step) or 'stopped' (ended there)."""
+    skipped = set()
+    if app.business_type not in states.WITH_ENTERPRISE + ('cancellation',):
+        skipped.add(1)                                       # 增项, 信息修改: no enterprise (FAQ 13)
+    if app.business_type == 'info_change':
+        skipped.update((4, 5))                               # decided and done, no announcement
+    if app.business_type == 'cancellation':
+        skipped.add(5)                                       # nothing is issued
+        if app.accepted_at is None and app.state in ('approved', 'announced', 'completed'):
+            skipped.update((2, 3))                           # the enterprise's confirmation decides it
+    notes = {i: '无需此环节' for i in skipped}
+    if app.business_type == 'cancellation':
+        notes.setdefault(1, '企业确认')
+    state = app.state
+    if state in ('refused', 'withdrawn'):
+        if state == 'refused':
+            at = 3
+        elif app.accepted_at:
+            at = 3
+        elif app.reported_at:
+            at = 2
+        elif app.submitted_at:
+            at = 1
+        else:
+            at = 0
+        current, stopped = at, at
+        notes[at] = '不予注册' if state == 'refused' else '已撤回'
+    else:
+        current, stopped = _CURRENT.get(state, 0), None
+        if state == 'returned':
+            notes[0] = '企业退回，待修改'
+        elif state == 'correction':
+            notes[2] = '待补正'
+    finished = state in ('announced', 'completed')
+    out = []
+    for i, label in enumerate(PROGRESS_STEPS):
+        if i in skipped:
+            status = 'skipped'
+        elif stopped is not None and i == stopped:
+            status = 'stopped'
+        elif i < current or (finished and i <= current):
+            status = 'done'
+        elif i == current and stopped is None:
+            status = 'current'
+        else:
+            status = 'todo'
+        out.append(dict(label=label, status=status, note=notes.get(i, '')))
+    if finished:                                             # the last step reached is the current one
+        last = max(i for i, s in enumerate(out) if s['status'] == 'done')
+        out[last]['current'] = True
+    for s in out:
+        s.setdefault('current', s['status'] == 'current')
+    return out

@@ -316,6 +316,92 @@ def check_signature(data):
     return Report(problems, size=(w, h))
 
 
+# --- the web tool's kept photo (so that 审核 then 处理 needs the file chosen only once) ----------
+
+STASH_TTL_HOURS = 2                     # a kept photo is deleted after 2 to 3 hours
+STASH_PREFIX = 'photo-tool'
+PREVIEW_BOX = (300, 420)
+_stash_lock = threading.Lock()
+_last_purge = [0.0]
+
+
+def _hour():
+    import time
+    return int(time.time() // 3600)
+
+
+def _stash_store():
+    from backoffice import storage          # lazily: the CLI above needs no Flask app
+    return storage.outputs()
+
+
+def _stash_key(token, name):
+    import re
+    if not isinstance(token, str) or not re.fullmatch(r'\d{1,8}-[A-Za-z0-9_-]{16,64}', token) \
+            or name not in ('original', 'fixed'):
+        return None
+    hour, rest = token.split('-', 1)
+    return f'{STASH_PREFIX}/{hour}/{rest}/{name}.jpg'
+
+
+def stash_put(data, token=None, name='original'):
+    """Keep a photo of the web tool for a short while (in the 'output' storage, so every app server
+    sees it); returns its token (a new one unless token is given). Photos are personal data: a kept
+    one lives at most STASH_TTL_HOURS + 1 hours."""
+    import secrets
+    if token is None or _stash_key(token, name) is None:
+        token = f'{_hour()}-{secrets.token_urlsafe(24)}'
+    _stash_store().put_bytes(_stash_key(token, name), data, 'image/jpeg')
+    stash_purge()
+    return token
+
+
+def stash_get(token, name='original'):
+    """The kept photo's bytes, or None when the token is unknown, malformed or expired."""
+    key = _stash_key(token, name)
+    if key is None or int(token.split('-', 1)[0]) < _hour() - STASH_TTL_HOURS:
+        return None
+    try:
+        return _stash_store().get_bytes(key)
+    except Exception:                    # gone (purged) or never there
+        return None
+
+
+def stash_drop(token):
+    key = _stash_key(token, 'original')
+    if key is not None:
+        _stash_store().delete_prefix(key.rsplit('/', 1)[0])
+
+
+def stash_purge(force=False):
+    """Delete kept photos older than STASH_TTL_HOURS (at most every 10 minutes per process)."""
+    import time
+    with _stash_lock:
+        if not force and time.time() - _last_purge[0] < 600:
+            return
+        _last_purge[0] = time.time()
+    store, now_h = _stash_store(), _hour()
+    root = store.local_path(STASH_PREFIX) if store.kind == 'local' else None
+    if root is not None:
+        import os
+        hours = [h for h in (os.listdir(root) if os.path.isdir(root) else []) if h.isdigit()]
+    else:
+        hours = [str(h) for h in range(now_h - 48, now_h - STASH_TTL_HOURS)]
+    for h in hours:
+        if int(h) < now_h - STASH_TTL_HOURS:
+            store.delete_prefix(f'{STASH_PREFIX}/{h}')
+
+
+def preview_jpeg(data, box=PREVIEW_BOX):
+    """A small JPEG of a photo for the before/after preview (decoded at reduced size)."""
+    with processing_slot():
+        rgb, _colour = open_image(data)
+        rgb.thumbnail(box)
+        buf = io.BytesIO()
+        rgb.save(buf, 'JPEG', quality=85)
+        return buf.getvalue()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2 or argv[0] not in ('check', 'fix', 'signature'):

@@ -54,8 +54,7 @@ def refusal_notice_pdf(app):
 def announcement_pdf(notice):
     from backoffice.issuing.notices import items_for_display
     rows = items_for_display(notice)
-    per = announcement.ROWS_PER_PAGE
-    chunks = [rows[i:i + per] for i in range(0, len(rows), per)] or [[]]
+    chunks = announcement.paginate(rows)        # by measured row heights: long cells wrap, never cut
     data = {'number': notice.number, 'title': notice.title, 'published': notice.published_at.date(),
             'authority': certificates.AUTHORITY}
     return _render(announcement.PAGE_SIZE,
@@ -70,10 +69,13 @@ def write_print_batch(certs, path, progress=None, layout='sheet'):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     c = rl_canvas.Canvas(path, pagesize=module.PAGE_SIZE, pageCompression=1)
     c.setTitle('一级建造师注册证书批量打印')
-    for done, cert in enumerate(certs, 1):
-        draw(c, certificates.certificate_data(cert))
-        c.showPage()
-        if progress:
-            progress(done)
+    certs, done = list(certs), 0
+    for k in range(0, len(certs), 100):            # the data of 100 certificates in a few queries
+        for data in certificates.certificate_data_many(certs[k:k + 100]):
+            draw(c, data)
+            c.showPage()
+            done += 1
+            if progress:
+                progress(done)
     c.save()
     return path

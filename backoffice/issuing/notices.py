@@ -50,9 +50,19 @@ def create_draft(actor, ids=None, date_from=None, date_to=None, title=None):
 
 
 def remove_items(notice, app_ids):
-    if notice.state != 'draft':
-        raise NoticeError('已发布的公告不能修改，更正请另行发布公告')
-    NoticeItem.delete().where((NoticeItem.notice == notice) & (NoticeItem.application.in_(app_ids))).execute()
+    """Drop items from a draft before it is published; returns the numbers of the applications dropped
+    (they become announceable again). An id that is not an item of this draft is refused."""
+    with database.atomic():
+        notice = Notice.get_by_id(notice.id)
+        if notice.state != 'draft':
+            raise NoticeError('已发布的公告不能修改，更正请另行发布公告')
+        app_ids = {int(i) for i in app_ids}
+        items = list(NoticeItem.select(NoticeItem, Application).join(Application)
+                     .where((NoticeItem.notice == notice) & (NoticeItem.application.in_(app_ids))))
+        if not app_ids or len(items) != len(app_ids):
+            raise NoticeError('所选申请不在本公告草稿中（可能已被移出），请刷新页面')
+        NoticeItem.delete().where(NoticeItem.id.in_([i.id for i in items])).execute()
+    return sorted(i.application.number for i in items)
 
 
 def publish(notice_id, actor, today=None):
@@ -81,8 +91,9 @@ def publish(notice_id, actor, today=None):
     return Notice.get_by_id(notice_id)
 
 
-def items_for_display(notice):
-    """Rows for the public page and the PDF: masked ID numbers only."""
+def items_for_display(notice, with_application=False):
+    """Rows for the public page and the PDF: masked ID numbers only. with_application (the staff's
+    preview of a draft) puts the application's id and number before each row."""
     from backoffice.workflow.states import BUSINESS_TYPES
     from backoffice.workflow.rules import chosen_specialties
     rows = []
@@ -93,7 +104,8 @@ def items_for_display(notice):
     for i, item in enumerate(query, 1):
         app = item.application
         reg = Registration.get_or_none(Registration.id == app.registration_id) if app.registration_id else None
-        rows.append((i, app.person.name, mask_id_number(app.person.id_number), app.enterprise.name,
-                     BUSINESS_TYPES[app.business_type], '、'.join(s.name for s in chosen_specialties(app)) or '—',
-                     reg.number if reg else '—'))
+        row = (i, app.person.name, mask_id_number(app.person.id_number), app.enterprise.name,
+               BUSINESS_TYPES[app.business_type], '、'.join(s.name for s in chosen_specialties(app)) or '—',
+               reg.number if reg else '—')
+        rows.append((app.id, app.number, row) if with_application else row)
     return rows

@@ -2,11 +2,14 @@
 import os
 import zipfile
 
+from flask import current_app, has_app_context
+
 from models import Certificate, PrintLog, Province, Registration, database, now
 
 from backoffice.background import jobs
 from backoffice.issuing.documents import write_print_batch
 from backoffice.roles import ADMIN, PROVINCIAL
+from backoffice.workflow import summaries
 
 PART_SIZE = 500          # pages per PDF file: ReportLab holds a document in memory until save()
 
@@ -27,6 +30,27 @@ def selection(province_id, date_from=None, date_to=None, only_unprinted=True):
     if only_unprinted:
         query = query.where(Certificate.printed == False)  # noqa: E712
     return query.order_by(Certificate.id)
+
+
+def count_batch(actor, province_id, date_from=None, date_to=None, only_unprinted=True):
+    """How many certificates a print with these conditions would include, before it starts:
+    (total, reprints). The same checks as request_batch (role, province scope, dates); PrintError."""
+    if actor.role not in (PROVINCIAL, ADMIN):
+        raise PrintError('您无权打印证书')
+    try:
+        province_id = int(province_id)
+    except (TypeError, ValueError):
+        raise PrintError('请选择省份', 'province') from None
+    if actor.role == PROVINCIAL and province_id != actor.province_id:
+        raise PrintError('只能打印本省的证书', 'province')
+    if not Province.select().where(Province.id == province_id).exists():
+        raise PrintError('请选择省份', 'province')
+    if date_from and date_to and date_from > date_to:
+        raise PrintError('开始日期不能晚于结束日期', 'date_to')
+    query = selection(province_id, date_from, date_to, only_unprinted)
+    total = query.count()
+    reprints = query.where(Certificate.printed == True).count() if total and not only_unprinted else 0  # noqa: E712
+    return total, reprints
 
 
 def request_batch(actor, province_id, date_from=None, date_to=None, only_unprinted=True, reason=''):
@@ -57,6 +81,58 @@ def request_batch(actor, province_id, date_from=None, date_to=None, only_unprint
         'only_unprinted': bool(only_unprinted), 'reason': (reason or '').strip(), 'user': actor.id})
 
 
+def processes_for(parts):
+    """Worker processes for a print of `parts` files: PRINT_PROCESSES if set, else one per core
+    beyond the first, at most 4 (one on a 2-core machine: the web server and the database need
+    the other core); never more than there are files."""
+    configured = (current_app.config.get('PRINT_PROCESSES') if has_app_context() else None) \
+        or os.environ.get('PRINT_PROCESSES')
+    try:
+        wanted = int(configured)
+    except (TypeError, ValueError):
+        wanted = min(4, (os.cpu_count() or 1) - 1)
+    return max(1, min(wanted, parts))
+
+
+def _log_printed(job, params, part):
+    with database.atomic():
+        counted = summaries.Tracker(certs=[c.id for c in part])      # 待打印 (workflow.summaries)
+        PrintLog.insert_many([{'certificate': c.id, 'printed_by': params['user'], 'job': job.id,
+                               'printed_at': now(), 'reprint': c.printed,
+                               'reason': params['reason'] if c.printed else ''} for c in part]).execute()
+        Certificate.update(printed=True).where(Certificate.id.in_([c.id for c in part])).execute()
+        counted.finish()
+
+
+def _print_in_processes(job, params, parts, workers, progress):
+    """Each file drawn by a worker process (spawned: no database connection or app state is
+    inherited) from data this process reads. Memory stays bounded: at most `workers` files are in
+    flight, each at most PART_SIZE pages, and the next file's data is read only when one is done."""
+    import concurrent.futures
+    import multiprocessing
+
+    from backoffice.issuing.certificates import certificate_data_many
+    from print_templates import batch
+
+    done_pages = 0
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers,
+                                                mp_context=multiprocessing.get_context('spawn')) as pool:
+        pending = {}
+        for part, path, _ in parts:
+            while len(pending) >= workers:
+                finished, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in finished:
+                    done_pages += future.result()
+                    _log_printed(job, params, pending.pop(future))
+                progress(done_pages)
+            pages = [batch.portable(d) for d in certificate_data_many(part)]
+            pending[pool.submit(batch.write_pages, path, 'sheet', pages)] = part
+        for future in concurrent.futures.as_completed(list(pending)):
+            done_pages += future.result()
+            _log_printed(job, params, pending.pop(future))
+            progress(done_pages)
+
+
 @jobs.handler('print_certificates')
 def _print_job(job, params):
     certs = list(selection(params['province'], jobs.parse_date(params['date_from']),
@@ -65,17 +141,16 @@ def _print_job(job, params):
         raise jobs.JobError('没有符合条件的证书可打印')
     out = jobs.job_dir(job)
     progress = jobs.Progress(job, len(certs))
-    paths = []
-    for k in range(0, len(certs), PART_SIZE):
-        part = certs[k:k + PART_SIZE]
-        path = os.path.join(out, f'certificates-{k // PART_SIZE + 1:03d}.pdf')
-        write_print_batch(part, path, progress=lambda done, base=k: progress(base + done))
-        paths.append(path)
-        with database.atomic():
-            PrintLog.insert_many([{'certificate': c.id, 'printed_by': params['user'], 'job': job.id,
-                                   'printed_at': now(), 'reprint': c.printed,
-                                   'reason': params['reason'] if c.printed else ''} for c in part]).execute()
-            Certificate.update(printed=True).where(Certificate.id.in_([c.id for c in part])).execute()
+    parts = [(certs[k:k + PART_SIZE], os.path.join(out, f'certificates-{k // PART_SIZE + 1:03d}.pdf'), k)
+             for k in range(0, len(certs), PART_SIZE)]
+    workers = processes_for(len(parts))
+    if workers == 1:
+        for part, path, k in parts:
+            write_print_batch(part, path, progress=lambda done, base=k: progress(base + done))
+            _log_printed(job, params, part)
+    else:
+        _print_in_processes(job, params, parts, workers, progress)
+    paths = [path for _, path, _ in parts]
     if len(paths) == 1:
         return paths[0]
     archive = os.path.join(out, 'certificates.zip')

@@ -12,10 +12,14 @@ checks the signature with the public key of `kid`, published at /.well-known/reg
 {kid: base64 of the 32-byte raw public key}. What an offline check cannot know is the live status
 (注销, 失效, replaced by a newer version): the verification page and the API tell it.
 
-Keys: one private key per key id in SIGNING_KEY_DIR/<kid>.pem (default instance/signing), created
-with mode 0600 on first use; SIGNING_KEY_ID names the key that signs now. Rotation: set a new
-SIGNING_KEY_ID; the old files stay and their public keys stay published, so certificates signed
-before remain verifiable. Every node needs the same files (like SECRET_KEY).
+Keys: one Ed25519 key per key id, in a key store chosen by the settings:
+- `database` (the default): the `signing_key` table of the shared database, the private key encrypted
+  (Fernet) with a key derived from SIGNING_KEY_SECRET (default: SECRET_KEY). Every node reads the same
+  keys; the first node to sign creates the key, and of two creating at once the unique kid makes one win.
+- `dir` (SIGNING_KEY_DIR set): SIGNING_KEY_DIR/<kid>.pem, created 0600 on first use; every node then
+  needs the same files (like SECRET_KEY).
+SIGNING_KEY_ID names the key that signs now. Rotation: set a new SIGNING_KEY_ID; the old keys stay and
+their public keys stay published, so certificates signed before remain verifiable.
 """
 import base64
 import binascii
@@ -35,12 +39,18 @@ _lock = threading.Lock()
 _cache = {}
 
 
-def _settings():
+DATABASE = 'database'            # the key_dir value that selects the database store
+
+
+def _config():
     from flask import current_app, has_app_context
-    from backoffice.config import INSTANCE_DIR
-    config = current_app.config if has_app_context() else os.environ
-    return (config.get('SIGNING_KEY_DIR') or os.path.join(INSTANCE_DIR, 'signing'),
-            config.get('SIGNING_KEY_ID') or 'k1')
+    return current_app.config if has_app_context() else os.environ
+
+
+def _settings():
+    """(key_dir or DATABASE, current kid)."""
+    config = _config()
+    return config.get('SIGNING_KEY_DIR') or DATABASE, config.get('SIGNING_KEY_ID') or 'k1'
 
 
 def _b64(data):
@@ -70,6 +80,85 @@ def _create(path):
         os.unlink(tmp)
 
 
+def _fernet():
+    import hashlib
+    from cryptography.fernet import Fernet
+    config = _config()
+    secret = config.get('SIGNING_KEY_SECRET') or config.get('SECRET_KEY')
+    if not secret:
+        raise RuntimeError('SIGNING_KEY_SECRET / SECRET_KEY 未设置，无法读取签名密钥')
+    if isinstance(secret, str):
+        secret = secret.encode('utf-8')
+    digest = hashlib.sha256(b'registry-signing-keys\0' + secret).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _raw_public(key):
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode('ascii')
+
+
+def _db_key(kid):
+    """(key, cacheable) of `kid` from the database, created there on first use (one winner among
+    racing nodes). A key created inside a caller's transaction is not cached: if that transaction
+    rolls back, the next call creates and reads the key again instead of signing with a lost one."""
+    import peewee
+    from models import SigningKey, database
+    row = SigningKey.get_or_none(SigningKey.kid == kid)
+    cacheable = row is not None or not database.in_transaction()
+    if row is None:
+        from backoffice.config import INSTANCE_DIR
+        legacy = os.path.join(INSTANCE_DIR, 'signing')   # the file store of earlier versions
+        if os.path.exists(os.path.join(legacy, f'{kid}.pem')):
+            import_dir(legacy)
+            row = SigningKey.get_or_none(SigningKey.kid == kid)
+    if row is None:
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        try:
+            with database.atomic():
+                SigningKey.create(kid=kid, public_key=_raw_public(key),
+                                  private_key=_fernet().encrypt(pem).decode('ascii'))
+        except peewee.IntegrityError:
+            pass                      # another node created it first: use theirs
+        row = SigningKey.get(SigningKey.kid == kid)
+    from cryptography.fernet import InvalidToken
+    try:
+        pem = _fernet().decrypt(row.private_key.encode('ascii'))
+    except InvalidToken:
+        raise RuntimeError(f'签名密钥 {kid} 无法解密：SIGNING_KEY_SECRET / SECRET_KEY 与创建它时不同') from None
+    return serialization.load_pem_private_key(pem, password=None), cacheable
+
+
+def import_dir(key_dir):
+    """Copy the <kid>.pem keys of a folder (the earlier file store) into the database store, so the
+    certificates they signed stay verifiable. Keys already there are left alone. Returns the kids added."""
+    from models import SigningKey, database
+    added = []
+    for name in sorted(os.listdir(key_dir)):
+        kid = name[:-4]
+        if not (name.endswith('.pem') and KID_RE.match(kid)):
+            continue
+        with open(os.path.join(key_dir, name), 'rb') as f:
+            pem = f.read()
+        key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f'{name} 不是 Ed25519 私钥')
+        with database.atomic():
+            if SigningKey.get_or_none(SigningKey.kid == kid) is None:
+                SigningKey.create(kid=kid, public_key=_raw_public(key),
+                                  private_key=_fernet().encrypt(pem).decode('ascii'))
+                added.append(kid)
+    return added
+
+
+def forget_cached_keys():
+    """Drop the per-process key cache (tests that empty the database)."""
+    with _lock:
+        _cache.clear()
+
+
 def private_key(key_dir=None, kid=None):
     """The signing key of `kid` (default SIGNING_KEY_ID), created on first use."""
     if key_dir is None or kid is None:
@@ -77,6 +166,14 @@ def private_key(key_dir=None, kid=None):
         key_dir, kid = key_dir or d, kid or k
     if not KID_RE.match(kid):
         raise ValueError(f'SIGNING_KEY_ID 无效：{kid!r}（只能用字母、数字、- 和 _）')
+    if key_dir == DATABASE:
+        with _lock:
+            key = _cache.get((DATABASE, kid))
+            if key is None:
+                key, cacheable = _db_key(kid)
+                if cacheable:
+                    _cache[(DATABASE, kid)] = key
+        return kid, key
     path = os.path.join(key_dir, f'{kid}.pem')
     with _lock:
         key = _cache.get(path)
@@ -94,13 +191,14 @@ def public_keys(key_dir=None):
     if key_dir is None:
         key_dir = _settings()[0]
         private_key(key_dir)
+    if key_dir == DATABASE:
+        from models import SigningKey
+        return {row.kid: row.public_key for row in SigningKey.select().order_by(SigningKey.kid)}
     out = {}
     for name in sorted(os.listdir(key_dir)) if os.path.isdir(key_dir) else []:
         kid = name[:-4]
         if name.endswith('.pem') and KID_RE.match(kid):
-            _, key = private_key(key_dir, kid)
-            raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            out[kid] = base64.b64encode(raw).decode('ascii')
+            out[kid] = _raw_public(private_key(key_dir, kid)[1])
     return out
 
 

@@ -51,11 +51,18 @@ def record_return_reason(ctx):
     Application.update(return_reason=ctx.comment.strip()).where(Application.id == ctx.app.id).execute()
 
 
+def decision_facts(accepted_at, decided_on, deadline):
+    """(calendar days from acceptance to decision, decided after the deadline), None where unknown.
+    The one rule for these statistics facts: record_decider and any bulk loader (seed.demo) use it."""
+    days = (decided_on - accepted_at.date()).days if accepted_at else None
+    late = (decided_on > deadline) if deadline else None
+    return days, late
+
+
 def record_decider(ctx):
     """Who decided, and the decision's facts for statistics: days since acceptance, late or not."""
     app = ctx.app
-    days = (ctx.today - app.accepted_at.date()).days if app.accepted_at else None
-    late = (ctx.today > app.deadline) if app.deadline else None
+    days, late = decision_facts(app.accepted_at, ctx.today, app.deadline)
     Application.update(decided_by=ctx.actor, processing_days=days, decided_late=late).where(
         Application.id == app.id).execute()
 

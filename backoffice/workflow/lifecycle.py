@@ -22,7 +22,7 @@ from backoffice import audit
 from backoffice.db import is_postgres
 from backoffice.roles import ADMIN, REVIEWER
 from backoffice.notify import outbox
-from backoffice.workflow import changes
+from backoffice.workflow import changes, summaries
 from backoffice.workflow.calendar import add_years
 from backoffice.workflow.states import LAPSE_REASONS, SPECIALTY_STATES, SYSTEM_ROLE
 
@@ -79,12 +79,22 @@ def _expire_specialties(today, batch):
         with database.atomic():
             # on the (state, valid_until) index, no sort: each batch moves its rows out of 'active'
             rows = _sql('SELECT id, registration_id, specialty_id, valid_until FROM registered_specialty '
-                        f'WHERE state = ? AND valid_until < ? LIMIT {int(batch)}{lock}', ('active', today)).fetchall()
+                        f'WHERE state = ? AND valid_until < ? LIMIT {int(batch)}', ('active', today)).fetchall()
             if not rows:
                 return done
+            # the summary counters lock registrations before their specialties (summaries.Tracker),
+            # then the rows found are re-read under that lock
+            counted = summaries.Tracker(regs={r[1] for r in rows})
+            found = [r[0] for r in rows]
+            rows = _sql('SELECT id, registration_id, specialty_id, valid_until FROM registered_specialty '
+                        f'WHERE state = ? AND valid_until < ? AND id IN ({_marks(found)}){lock}',
+                        ('active', today, *found)).fetchall()
             ids = [r[0] for r in rows]
+            if not ids:
+                continue                # another run expired them meanwhile
             _sql(f'UPDATE registered_specialty SET state = ? WHERE state = ? AND id IN ({_marks(ids)})',
                  [t.target, 'active', *ids])
+            counted.finish()
             changes.record(sorted({r[1] for r in rows}), 'specialty_expired')
             stamp = now()
             audit.record_many([_event(t.name, reg_id, 'active', t.target,
@@ -118,6 +128,7 @@ def _lapse(ids, reason, today):
                                     ['active', *ids]).fetchall()]
         if not still:
             return 0
+        counted = summaries.Tracker(regs=still)          # the home and dashboard counters
         marks = _marks(still)
         _sql(f'UPDATE registration SET state = ?, lapsed_on = ?, end_reason = ? WHERE state = ? AND id IN ({marks})',
              [t.target, today, reason, 'active', *still])
@@ -125,6 +136,7 @@ def _lapse(ids, reason, today):
              ['lapsed', 'active', *still])
         _sql(f'UPDATE certificate SET state = ? WHERE state = ? AND registration_id IN ({marks})',
              ['void', 'valid', *still])
+        counted.finish()
         changes.record(still, 'lapsed')
         stamp = now()
         audit.record_many([_event(t.name, reg_id, 'active', t.target, f'{t.label}：{LAPSE_REASONS[reason]}', stamp)
@@ -203,6 +215,7 @@ def cancel_by_registry(registration, actor, reason_ids, explanation, today=None,
         app = Application.create(number=numbering.application_number(), business_type='cancellation',
                                  person=reg.person_id, enterprise=reg.enterprise_id, registration=reg.id,
                                  state='draft', initiated_by='registry', commitment_accepted=True)
+        summaries.added(apps=[app.id])
         ApplicationCancelReason.insert_many([{'application': app.id, 'reason': i} for i in chosen]).execute()
         try:
             return transitions.perform(app, 'registry_cancel', actor, comment=explanation.strip(), today=today,
@@ -226,6 +239,7 @@ def enterprise_renamed(enterprise, old_name, actor, today=None):
         app = Application.create(number=numbering.application_number(), business_type='change',
                                  person=reg.person_id, enterprise=enterprise.id, registration=reg.id, state='draft',
                                  initiated_by='registry', commitment_accepted=True, change_explanation=explanation)
+        summaries.added(apps=[app.id])
         done.append(transitions.perform(app, 'registry_change', actor, comment=explanation, today=today))
     return done
 
@@ -274,11 +288,14 @@ def enterprises_merged(source, target, actor, explanation, today=None):
                      actor_role=actor.role, comment=f'{text}（{len(regs)} 名注册人员）')
         done = []
         for reg in regs:
+            counted = summaries.Tracker(regs=[reg.id])       # the province may change: counters move with it
             Registration.update(enterprise=target.id, province=target.province_id).where(
                 Registration.id == reg.id).execute()
+            counted.finish()
             app = Application.create(number=numbering.application_number(), business_type='change',
                                       person=reg.person_id, enterprise=target.id, registration=reg.id, state='draft',
                                       initiated_by='registry', commitment_accepted=True, change_explanation=text)
+            summaries.added(apps=[app.id])
             try:
                 done.append(transitions.perform(app, 'registry_change', actor, comment=text, today=today))
             except WorkflowError as exc:

@@ -314,6 +314,11 @@ def refusal_grounds_given(ctx):
         return '不予注册依据无效'
 
 
+# The form field a rule's message belongs to (shown at that field on the decision forms).
+comment_given.field = 'comment'
+refusal_grounds_given.field = 'grounds'
+
+
 def joint_review_complete(ctx):
     """会审: no decision before every requested opinion is in or its clock has run out."""
     return joint_review.decision_blocker(ctx.app, ctx.today)

@@ -45,12 +45,18 @@ REVIEWED = ('initial', 'addition', 'renewal', 'reregister', 'info_change')
 class WorkflowError(Exception):
     """A refused transition. `messages` are Chinese sentences for the user."""
 
-    def __init__(self, messages, kind='rule'):
+    def __init__(self, messages, kind='rule', fields=None):
         if isinstance(messages, str):
             messages = [messages]
         super().__init__('；'.join(messages))
         self.messages = list(messages)
-        self.kind = kind          # 'permission', 'state', 'rule', 'conflict', 'unknown'
+        self.kind = kind          # 'permission', 'state', 'rule', 'override', 'conflict', 'unknown'
+        self.fields = dict(fields or {})     # form field name → its messages (shown at the field)
+
+    def general(self):
+        """The messages that belong to no form field."""
+        at_fields = {m for ms in self.fields.values() for m in ms}
+        return [m for m in self.messages if m not in at_fields]
 
 # --- the registration's own life cycle (domain §12) -------------------------------------
 
@@ -87,3 +93,16 @@ SANCTIONS = {
 }
 # The refusal ground (RefusalGround.text) that starts the 1-year ban
 CONCEALMENT_GROUND = '隐瞒有关情况或者提供虚假材料申请注册'
+
+
+# Chinese names of the kinds of record the audit log refers to (AuditEvent.object_type = table name).
+OBJECT_TYPES = {
+    'application': '注册申请', 'person': '人员', 'qualification': '资格库', 'enterprise': '企业',
+    'enterprise_signup': '企业注册审核', 'registration': '注册记录', 'registered_specialty': '注册专业',
+    'certificate': '电子证书', 'notice': '公告', 'notice_item': '公告明细', 'material': '申报材料',
+    'user': '用户账号', 'joint_opinion': '会审意见', 'joint_reviewer_specialty': '会审专业',
+    'external_registration': '外部注册信息', 'province': '省份', 'specialty': '注册专业类别',
+    'refusal_ground': '不予注册依据', 'cancellation_reason': '注销原因', 'api_client': 'API 客户端',
+    'notification_template': '消息模板', 'notification': '消息', 'sanction': '不良行为记录',
+    'print_log': '打印记录', 'job': '后台任务', 'signing_key': '签名密钥',
+}

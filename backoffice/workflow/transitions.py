@@ -13,7 +13,7 @@ from models import (Application, User, database, now)
 
 from backoffice import audit, metrics
 
-from backoffice.workflow import effects, rules
+from backoffice.workflow import effects, rules, summaries
 from backoffice.notify import outbox
 from backoffice.roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, REVIEWER, ROLES
 from backoffice.workflow.states import (APPLICANT_TYPES, BUSINESS_TYPES, REVIEWED, STATES, WITH_ENTERPRISE,
@@ -211,10 +211,68 @@ def check(app, actor, name, comment='', today=None, skip_bulk_guards=False, **da
     _check_actor(app, actor, t)
     ctx = TransitionContext(app, actor, t, comment or '', data, today or datetime.date.today())
     guards = [g for g in t.guards if not (skip_bulk_guards and hasattr(g, 'bulk'))]
-    problems = [msg for msg in (g(ctx) for g in guards) if msg]
+    problems, fields = [], {}
+    for g in guards:
+        msg = g(ctx)
+        if msg:
+            problems.append(msg)
+            if getattr(g, 'field', None):
+                fields.setdefault(g.field, []).append(msg)
     if problems:
-        raise WorkflowError(problems, 'rule')
+        raise WorkflowError(problems, 'rule', fields)
+    _check_override(ctx)
     return t, ctx
+
+
+# --- the automatic checks at 受理 and 准予 ----------------------------------------------
+#
+# The page of an application shows every automatic check (rule_report). A transition listed here
+# goes on while one of those checks fails only with an explicit reason (OVERRIDE_FIELD in the
+# data), and that reason and the failed checks go into the audit event of the transition. The
+# checks that are guards of the transition itself are never overridden: they refuse outright.
+OVERRIDABLE = ('accept', 'approve')
+OVERRIDE_FIELD = 'override_reason'
+
+
+def failed_checks(app, actor, name, today=None):
+    """[(label, message)] of the automatic checks that fail now and that transition `name` would have
+    to override (empty when name is not in OVERRIDABLE or every check passes)."""
+    t = get_transition(name, app.business_type)
+    if t is None or name not in OVERRIDABLE:
+        return []
+    hard = {g.__name__ for g in t.guards}
+    report_rules = [r for r in _report_rules(app) if r.__name__ not in hard]
+    ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today())
+    return [(rules.label(r), msg) for r, msg in ((r, r(ctx)) for r in report_rules) if msg]
+
+
+def _check_override(ctx):
+    """A failed automatic check needs an explicit reason; the view never decides this."""
+    failed = failed_checks(ctx.app, ctx.actor, ctx.transition.name, ctx.today)
+    ctx.data['overridden'] = [label for label, _msg in failed]
+    if not failed:
+        return
+    reason = (ctx.data.get(OVERRIDE_FIELD) or '').strip()
+    if not reason:
+        msg = (f'自动核查有 {len(failed)} 项未通过（{"、".join(label for label, _m in failed)}）：'
+               f'如确需{ctx.transition.label}，请填写继续办理的理由，该理由记入审计日志')
+        raise WorkflowError([msg], 'override', {OVERRIDE_FIELD: [msg]})
+
+
+def audit_comment(ctx):
+    """The audit event's comment: the decision's own comment, plus the overridden checks and the reason."""
+    comment = ctx.comment or ''
+    if ctx.data.get('overridden'):
+        note = (f'【未通过的自动核查：{"、".join(ctx.data["overridden"])}；'
+                f'继续办理的理由：{(ctx.data.get(OVERRIDE_FIELD) or "").strip()}】')
+        comment = f'{comment} {note}' if comment else note
+    return comment
+
+
+def action_label(name, business_type=None):
+    """The label of a transition as its business type names it (an 信息修改's approve is 准予变更)."""
+    t = get_transition(name, business_type) if business_type else None
+    return t.label if t is not None else ACTION_LABELS.get(name, name)
 
 
 def perform(application, name, actor, comment='', today=None, **data):
@@ -231,6 +289,7 @@ def perform(application, name, actor, comment='', today=None, **data):
         if app is None:
             raise WorkflowError('申请不存在', 'unknown')
         t, ctx = check(app, actor, name, comment, today, **data)
+        counted = summaries.Tracker(apps=[app.id], persons=[app.person_id])     # the home and dashboard counters
         values = {Application.state: t.target, Application.version: Application.version + 1}
         if t.stamp:
             values[getattr(Application, t.stamp)] = now()
@@ -244,8 +303,9 @@ def perform(application, name, actor, comment='', today=None, **data):
         if t.effect is not None:
             t.effect(ctx)
         outbox.on_transition(ctx)           # the notifications, in this transaction (backoffice.notify)
+        counted.finish()
         audit.record(t.name, application=app.id, object_type='application', object_id=app.id, actor=actor,
-                     actor_role=actor.role, from_state=from_state, to_state=t.target, comment=comment or '')
+                     actor_role=actor.role, from_state=from_state, to_state=t.target, comment=audit_comment(ctx))
     metrics.transition(t.name)
     return Application.get_by_id(app_id)
 
@@ -283,6 +343,7 @@ def perform_many(application_ids, name, actor, comment='', today=None, **data):
                     problems += [f'申请 {c.app.number}：{by_app[c.app.id]}' for c in group if by_app.get(c.app.id)]
         if problems:
             raise WorkflowError(problems, 'rule')
+        counted = summaries.Tracker(apps=ids, persons={a.person_id for a in apps})   # home and dashboard counters
         stamp_time = now()
         for (source, t), group in groups.items():
             values = {Application.state: t.target, Application.version: Application.version + 1}
@@ -309,6 +370,7 @@ def perform_many(application_ids, name, actor, comment='', today=None, **data):
                 for ctx in group:
                     t.effect(ctx)
         outbox.on_transitions(contexts)     # the notifications, in this transaction (backoffice.notify)
+        counted.finish()
         audit.record_many(events)
     for (_source, t), group in groups.items():
         metrics.transition(t.name, len(group))
@@ -321,13 +383,18 @@ def rule_report(app, actor, today=None):
     What the reviewer sees before deciding: the submission rules of the business type and
     the rules a decision re-checks, each passed (None) or failed (the message).
     """
-    seen, report = set(), []
-    rules_ = list(SUBMIT_RULES.get(app.business_type, ())) + list(DECISION_RULES.get(app.business_type, ()))
     t = get_transition('approve', app.business_type) or get_transition('submit', app.business_type)
     ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today())
+    return [(rules.label(rule), rule(ctx)) for rule in _report_rules(app)]
+
+
+def _report_rules(app):
+    """The rules of rule_report, each once: submission rules, then the rules a decision re-checks."""
+    seen, out = set(), []
+    rules_ = list(SUBMIT_RULES.get(app.business_type, ())) + list(DECISION_RULES.get(app.business_type, ()))
     for rule in rules_:
         if rule.__name__ in seen or rule.__name__ in ('not_the_acceptor', 'comment_given'):
             continue
         seen.add(rule.__name__)
-        report.append((rules.label(rule), rule(ctx)))
-    return report
+        out.append(rule)
+    return out

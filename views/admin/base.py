@@ -3,6 +3,7 @@ import peewee as pw
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.peewee import ModelView
+from flask_admin.model import typefmt
 from flask_login import current_user
 from wtforms import validators as wv
 
@@ -44,6 +45,37 @@ def _guard_select_fields():
 
 
 _guard_select_fields()
+
+
+def _chinese_range_separator():
+    """Flask-Admin's date-range filters read "起 to 止"; the date picker writes "起 至 止"
+    (static/js/zh_locale.js), so a range in either form is read."""
+    from flask_admin.model import filters as mf
+
+    def normalised(method):
+        def inner(self, value):
+            if isinstance(value, str):
+                value = value.replace(' 至 ', ' to ')
+            return method(self, value)
+        inner.chinese_separator = True
+        return inner
+
+    for cls in (mf.BaseDateBetweenFilter, mf.BaseDateTimeBetweenFilter, mf.BaseTimeBetweenFilter):
+        for name in ('clean', 'validate'):
+            method = cls.__dict__[name]
+            if not getattr(method, 'chinese_separator', False):
+                setattr(cls, name, normalised(method))
+
+
+_chinese_range_separator()
+
+# Models whose `name` column is a person's name (姓名), not a thing's (名称).
+PERSON_NAME_MODELS = {'Person', 'ExternalRegistration', 'User'}
+
+
+def _yes_no(view, value, name):
+    """A boolean column as 是 / 否 (list and details)."""
+    return '是' if value else '否'
 
 # Which permission flag guards which built-in endpoint.
 _ENDPOINT_FLAGS = {
@@ -104,8 +136,22 @@ class SecureModelView(RoleMixin, ModelView):
 
     def __init__(self, model, *args, **kwargs):
         labels = {k: v for k, v in LABELS.items()}
+        if model.__name__ in PERSON_NAME_MODELS:
+            labels['name'] = '姓名'        # a person's name, not a thing's 名称
         labels.update(getattr(self, 'column_labels', None) or {})
         self.column_labels = labels
+        # 是/否 for booleans (Flask-Admin shows True/False on details and "name: true" in list titles).
+        self.column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: _yes_no,
+                                       **(self.column_type_formatters or {})}
+        self.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: _yes_no,
+                                              **(self.column_type_formatters_detail or {})}
+        # An ajax select says what to choose (Flask-Admin's default placeholder is "请选择模型").
+        refs = {}
+        for name, options in (getattr(self, 'form_ajax_refs', None) or {}).items():
+            if isinstance(options, dict):
+                options = {'placeholder': f'输入关键字，搜索并选择{labels.get(name, name)}', **options}
+            refs[name] = options
+        self.form_ajax_refs = refs or None
         # Form labels too: every form field gets its Chinese label unless form_args names one.
         form_args = {k: dict(v) for k, v in (getattr(self, 'form_args', None) or {}).items()}
         for name in model._meta.fields:
@@ -114,16 +160,110 @@ class SecureModelView(RoleMixin, ModelView):
         self.form_args = form_args
         super().__init__(model, *args, **kwargs)
 
+    # Name search (issue 15): [(column of this model, Person or Enterprise)]. A word of the search is a
+    # fragment of the related person's or enterprise's name, answered from a trigram index
+    # (backoffice.desks.staff_lists); Flask-Admin's ILIKE scan is not used for these views.
+    name_search = ()
+    # [(compiled regex, column)]: a word the regex matches (SQ2026…, 京1110…) is looked up by prefix
+    # on the column's index instead of as a name.
+    key_prefix_search = ()
+    # Lists never count every row: Flask-Admin's own count is off (simple pager); get_list counts
+    # no further than LIST_EXACT_COUNT_LIMIT and pages no deeper than LIST_MAX_ROWS rows.
+    simple_list_pager = True
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        from flask import g
+        from flask import current_app, g
+        from backoffice.desks import staff_lists
         g.exact_search = None
+        g.list_note = None
+        g.list_capped = False
         term = (search or '').strip()
         for pattern, normalise, column in self.exact_search:
             if pattern.match(term):
                 g.exact_search = (column == normalise(term))
                 search = None
                 break
-        return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        else:
+            if term and (self.name_search or self.key_prefix_search):
+                g.exact_search = self._search_condition(term)
+                search = None
+        if not execute:
+            return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        threshold = current_app.config.get('LIST_EXACT_COUNT_LIMIT', 1000)
+        max_rows = current_app.config.get('LIST_MAX_ROWS', 10000)
+        size = self.page_size if page_size is None else page_size
+        page = page or 0
+        _none, query = super().get_list(page, sort_column, sort_desc, search, filters, False, page_size)
+        count, g.list_count_label = staff_lists.count_label(query, threshold)
+        if g.get('list_capped'):
+            # only part of the matching names was searched: the true number is larger than any figure here
+            g.list_count_label = f'至少 {count:,} 条' if count is not None else f'超过 {threshold:,} 条'
+            count = None
+        g.list_has_next = False
+        if size and count is None and page * size >= max_rows:
+            g.list_last_page = (max_rows - 1) // size
+            g.list_note = (f'列表只能翻到前 {max_rows:,} 条（第 {g.list_last_page + 1} 页）；'
+                           '请用搜索或筛选缩小范围')
+            return None, []
+        if page and size and not query._joins:
+            # a deep page: the row ids come from the index alone (LIMIT … OFFSET over id entries), then
+            # only those rows are read (a "deferred join"; the OFFSET never reads the skipped rows)
+            pk = self.model._meta.primary_key
+            ids = query.clone().select(pk)
+            query = self.model.select().where(pk.in_(ids)).order_by(*(query._order_by or ())).limit(size)
+        rows = list(query.execute())
+        if count is None:
+            g.list_has_next = len(rows) == size and (page + 1) * size < max_rows
+        self._prefetch_related(rows)
+        return count, rows
+
+    def _search_condition(self, term):
+        """Each word must match: a key-like word by prefix on key_prefix_search, any other word as a
+        name fragment of the related persons / enterprises (name_search)."""
+        import operator
+        from functools import reduce
+        from flask import g
+        from backoffice.desks import staff_lists
+        limit = self.NAME_MATCH_LIMIT
+        condition = None
+        for word in term.split():
+            keys = [col for pattern, col in self.key_prefix_search if pattern.match(word)]
+            if keys or not self.name_search:
+                parts = [staff_lists.prefix_condition(col, word.upper()) for col in keys]
+            else:
+                parts = []
+                for column, related in self.name_search:
+                    ids, capped = staff_lists.name_ids(related, word, limit)
+                    if capped:
+                        g.list_capped = True
+                        g.list_note = (f'与“{word}”匹配的名称超过 {limit:,} 个，只列出了其中 {limit:,} 个的记录；'
+                                       '请输入更完整的姓名或企业名称')
+                    if ids:
+                        parts.append(column.in_(staff_lists.id_source(related, word, ids, limit)))
+            part = reduce(operator.or_, parts) if parts else pw.SQL('1 = 0')
+            condition = part if condition is None else condition & part
+        return condition
+
+    NAME_MATCH_LIMIT = 1000
+
+    def _prefetch_related(self, rows):
+        """Load the rows' related records shown in the list in one query per column (not one per row)."""
+        fields = self.model._meta.fields
+        done = set()
+        for column, _label in self._list_columns:
+            field = fields.get(column.split('.')[0])
+            if not isinstance(field, pw.ForeignKeyField) or field.name in done:
+                continue
+            done.add(field.name)
+            ids = {row.__data__.get(field.name) for row in rows} - {None}
+            if not ids:
+                continue
+            rel, key = field.rel_model, field.rel_field
+            related = {getattr(obj, key.name): obj for obj in rel.select().where(key.in_(list(ids)))}
+            for row in rows:
+                obj = related.get(row.__data__.get(field.name))
+                if obj is not None:
+                    row.__rel__[field.name] = obj
 
     @property
     def can_create(self):

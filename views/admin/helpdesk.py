@@ -71,8 +71,9 @@ class HelpdeskView(RoleMixin, BaseView):
         return self.person_page(person, request.args.get('q', ''))
 
     def person_page(self, person, query):
-        # the box is cleared: the page shows the ID number masked only
-        return self.render('admin/helpdesk.html', query='', people=None, error=None,
+        # the query stays in the box (what the user typed, for the next search); the page itself
+        # shows the person's ID number and mobile masked only
+        return self.render('admin/helpdesk.html', query=query, people=None, error=None,
                            summary=helpdesk.person_summary(person))
 
 

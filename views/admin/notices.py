@@ -51,7 +51,8 @@ class AnnouncementView(NoticeView):
         if notice is None:
             flash('公告不存在', 'error')
             return redirect(self.get_url('.index_view'))
-        return self.render(self.details_template, notice=notice, rows=notices.items_for_display(notice),
+        return self.render(self.details_template, notice=notice,
+                           rows=notices.items_for_display(notice, with_application=True),
                            can_publish=current_user.role in self.publish_roles)
 
     @expose('/publish/', methods=('POST',))
@@ -76,9 +77,13 @@ class AnnouncementView(NoticeView):
         if notice is None:
             abort(404)
         try:
-            notices.remove_items(notice, [int(request.form.get('application', '0') or 0)])
-        except (ValueError, notices.NoticeError) as exc:
-            flash(getattr(exc, 'message', '参数无效'), 'error')
+            removed = notices.remove_items(notice, [int(request.form.get('application', '0') or 0)])
+        except ValueError:
+            flash('所选申请无效', 'error')
+        except notices.NoticeError as exc:
+            flash(exc.message, 'error')
+        else:
+            flash(f'申请 {"、".join(removed)}：已从公告草稿中移出，可在下一期公告中列出', 'success')
         return redirect(self.get_url('.details_view', id=notice.id))
 
     @expose('/pdf/')

@@ -2,12 +2,13 @@
 import datetime
 import re
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters as pf
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms import PasswordField, SelectField
 from wtforms import validators as wv
 
@@ -23,7 +24,6 @@ from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, Enterpr
                     Qualification, RefusalGround, RegisteredSpecialty, Registration, Specialty, User,
                     now)
 
-from ..guard import refused
 from .base import DomainCheck, SecureModelView, Unique
 from .joint_review import JointSpecialtiesMixin
 
@@ -31,6 +31,9 @@ REGISTRY = (ADMIN, ACCEPTOR, REVIEWER, SUPERVISOR)
 ID_RE = re.compile(r'^\d{17}[\dXx]$')
 USCC_RE = re.compile(r'^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$')
 REGNO_RE = re.compile(r'^[\u4e00-\u9fff]1\d{11}$')
+# the beginning of a 注册编号 (province abbreviation, then digits) or of an application number (SQ…)
+REGNO_PREFIX_RE = re.compile(r'^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]\d+$')
+APPNO_PREFIX_RE = re.compile(r'^[A-Za-z]{2,}\d*$')
 
 
 def _choice_formatter(mapping):
@@ -75,6 +78,7 @@ class PersonView(SecureModelView):
     column_formatters = {'id_number': _masked_id}
     column_searchable_list = ('name',)
     exact_search = ((ID_RE, normalize_id_number, Person.id_number),)
+    name_search = ((Person.id, Person),)
     column_filters = ('gender', 'education', 'created_at')
     column_default_sort = ('id', True)
     simple_list_pager = True
@@ -88,7 +92,7 @@ class PersonView(SecureModelView):
         'education': {'choices': EDUCATIONS},
     }
     column_details_exclude_list = ('reg_core', 'birth_date')
-    search_hint = '姓名，或完整的身份证号'
+    search_hint = '姓名或姓名中的字（一两个字按开头查），或完整的身份证号'
 
     def on_model_change(self, form, model, is_created):
         model.birth_date, model.gender = id_number_facts(model.id_number)
@@ -134,6 +138,8 @@ class EnterpriseView(SecureModelView):
     column_list = ('name', 'uscc', 'legal_rep', 'province', 'city', 'verified', 'status')
     column_searchable_list = ('name',)
     exact_search = ((USCC_RE, lambda v: v.upper(), Enterprise.uscc),)
+    name_search = ((Enterprise.id, Enterprise),)
+    search_hint = '企业名称中的字（一两个字按开头查），或完整的统一社会信用代码'
     column_filters = ('verified', 'status', pf.FilterEqual(Enterprise.province, '省份',
                                                            options=lambda: [(p.id, p.name) for p in Province.select()]))
     column_formatters = {'status': _choice_formatter(states.ENTERPRISE_STATUSES)}
@@ -219,6 +225,9 @@ class RegistrationView(SecureModelView):
     column_labels = {'number': '注册编号'}
     exact_search = ((REGNO_RE, lambda v: v, Registration.number),)
     column_searchable_list = ('number',)
+    name_search = ((Registration.person, Person), (Registration.enterprise, Enterprise))
+    key_prefix_search = ((REGNO_PREFIX_RE, Registration.number),)
+    search_hint = '注册编号（或其开头），人员姓名或企业名称中的字'
     column_filters = ('state', 'registered_on',
                       pf.FilterEqual(Registration.province, '省份',
                                      options=lambda: [(p.id, p.name) for p in Province.select()]))
@@ -265,19 +274,84 @@ class RegisteredSpecialtyView(SecureModelView):
     column_formatters = {'state': _choice_formatter(states.SPECIALTY_STATES)}
 
 
+def deadline_state(app, today=None):
+    """(css, text) of the deadline badge the queues and the application page show, or None when the
+    application is not waiting for the registry (a finished application shows no deadline)."""
+    if app.deadline is None or app.state not in WAITING_FOR_REGISTRY:
+        return None
+    left = (app.deadline - (today or datetime.date.today())).days
+    if left < 0:
+        return 'badge-danger overdue', f'已超期 {-left} 天'
+    return ('badge-warning' if left <= 5 else 'badge-success'), f'剩 {left} 天'
+
+
+WAITING_FOR_REGISTRY = ('reported', 'correction', 'accepted')
+
+
+def deadline_badge(app, today=None):
+    state = deadline_state(app, today)
+    if state is None:
+        return Markup(escape(app.deadline or '—'))
+    css, text = state
+    return Markup(f'<span class="badge {css}">{escape(text)}</span> {escape(app.deadline)}')
+
+
 class ApplicationView(SecureModelView):
     read_roles = REGISTRY
     column_list = ('number', 'business_type', 'person', 'enterprise', 'state', 'submitted_at', 'deadline')
     column_labels = {'number': '申请编号'}
     column_searchable_list = ('number',)
+    # issue 15: a person's or enterprise's name fragment from a trigram index; a number by prefix
+    name_search = ((Application.person, Person), (Application.enterprise, Enterprise))
+    key_prefix_search = ((APPNO_PREFIX_RE, Application.number),)
+    search_hint = '申请编号（或其开头），人员姓名或企业名称中的字'
     column_filters = (
         pf.FilterEqual(Application.state, '状态', options=list(states.STATES.items())),
         pf.FilterEqual(Application.business_type, '业务类型', options=list(states.BUSINESS_TYPES.items())),
         'submitted_at', 'accepted_at', 'deadline')
     column_formatters = {'state': _choice_formatter(states.STATES),
-                         'business_type': _choice_formatter(states.BUSINESS_TYPES)}
+                         'business_type': _choice_formatter(states.BUSINESS_TYPES),
+                         'deadline': lambda view, context, model, name: deadline_badge(model)}
     column_default_sort = ('id', True)
     details_template = 'admin/application_details.html'
+    # After a decision the page offers the next item of the queue the decision belongs to.
+    QUEUE_OF = {'accept': 'accept_queue', 'request_correction': 'accept_queue',
+                'approve': 'review_queue', 'refuse': 'review_queue'}
+
+    def _queue_view(self, endpoint):
+        for v in self.admin._views:
+            if getattr(v, 'endpoint', None) == endpoint:
+                return v
+        return None
+
+    def _next_in_queue(self, done, current_id):
+        """(queue name, next application or None, queue url) after a decision `done`, or None."""
+        view = self._queue_view(self.QUEUE_OF.get(done))
+        if view is None or current_user.role not in view.read_roles or not hasattr(view, 'next_item'):
+            return None
+        nxt = view.next_item(current_id)
+        return {'name': view.name, 'row': nxt, 'list_url': url_for(f'{view.endpoint}.index_view'),
+                'url': url_for(f'{view.endpoint}.details_view', id=nxt.id) if nxt else None}
+
+    def _render_details(self, app, errors=None, form=None, done=None):
+        events = list(AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id))
+        quals = [(q, q.holder_name == app.person.name, q.holder_id_number == app.person.id_number)
+                 for q in rules.person_qualifications(app.person)]
+        actions = transitions.available(app, current_user)
+        overrides = {t.name: transitions.failed_checks(app, current_user, t.name)
+                     for t in actions if t.name in transitions.OVERRIDABLE}
+        return self.render(self.details_template, model=app, events=events, actions=actions,
+                           checks=transitions.rule_report(app, current_user), quals=quals, overrides=overrides,
+                           age=age_on(app.person.birth_date, datetime.date.today()),
+                           specialties=[a.specialty for a in app.specialties],
+                           materials=list(app.materials), grounds=list(RefusalGround.select()),
+                           refusal_grounds=[g.ground for g in app.refusal_grounds],
+                           states=states.STATES, types=states.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
+                           action_label=transitions.action_label, role_labels=ROLES,
+                           return_url=self.get_url('.index_view'), mask=mask_id_number,
+                           joint=joint_review.summary(app, current_user), deadline=deadline_state(app),
+                           errors=errors, form=form or {}, override_field=transitions.OVERRIDE_FIELD,
+                           next_item=self._next_in_queue(done, app.id) if done else None)
 
     @expose('/details/')
     def details_view(self):
@@ -285,37 +359,48 @@ class ApplicationView(SecureModelView):
         if app is None:
             flash('申请不存在', 'error')
             return redirect(self.get_url('.index_view'))
-        events = (AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id))
-        quals = [(q, q.holder_name == app.person.name, q.holder_id_number == app.person.id_number)
-                 for q in rules.person_qualifications(app.person)]
-        return self.render(self.details_template, model=app, events=events,
-                           actions=transitions.available(app, current_user),
-                           checks=transitions.rule_report(app, current_user), quals=quals,
-                           age=age_on(app.person.birth_date, datetime.date.today()),
-                           specialties=[a.specialty for a in app.specialties],
-                           materials=list(app.materials), grounds=list(RefusalGround.select()),
-                           refusal_grounds=[g.ground for g in app.refusal_grounds],
-                           states=states.STATES, types=states.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
-                           action_labels=transitions.ACTION_LABELS, role_labels=ROLES,
-                           return_url=self.get_url('.index_view'), mask=mask_id_number,
-                           joint=joint_review.summary(app, current_user))
+        return self._render_details(app, done=request.args.get('done'))
 
     @expose('/transition/', methods=('POST',))
     def transition_view(self):
-        """Every staff decision on one application posts here and goes through the workflow."""
+        """Every staff decision on one application posts here and goes through the workflow.
+
+        A refused decision posted from the application page is answered on that page, each message
+        at its field and whatever was typed kept; from a queue row (which posts `next`), by a message
+        naming the application and back to the queue (or to the page when a reason is needed)."""
         app_id = request.form.get('id', '')
         name = request.form.get('transition', '')
-        back = safe_next(request.form.get('next'), self.get_url('.details_view', id=app_id))
+        from_row = bool(request.form.get('next'))
+        form = {'transition': name, 'comment': request.form.get('comment', ''),
+                'grounds': request.form.getlist('grounds'),
+                transitions.OVERRIDE_FIELD: request.form.get(transitions.OVERRIDE_FIELD, '')}
         try:
-            app = transitions.perform(int(app_id), name, current_user, comment=request.form.get('comment', ''),
-                                   grounds=request.form.getlist('grounds'))
+            app = transitions.perform(int(app_id), name, current_user, comment=form['comment'],
+                                      grounds=form['grounds'],
+                                      **{transitions.OVERRIDE_FIELD: form[transitions.OVERRIDE_FIELD]})
         except ValueError:
             flash('申请编号无效', 'error')
             return redirect(self.get_url('.index_view'))
         except states.WorkflowError as exc:
-            return refused(exc, back)
-        flash(f'操作成功：申请 {app.number} 当前状态为“{states.STATES[app.state]}”', 'success')
-        return redirect(back)
+            if exc.kind == 'permission':
+                abort(403)
+            row = self.get_one(app_id)
+            if row is None:
+                flash('申请不存在', 'error')
+                return redirect(self.get_url('.index_view'))
+            if from_row or not exc.fields:
+                for message in exc.messages:
+                    flash(f'申请 {row.number}：{message}', 'error')
+                if exc.kind == 'override':          # the reason is given on the application's page
+                    return redirect(self.get_url('.details_view', id=row.id))
+                return redirect(safe_next(request.form.get('next') or None,
+                                          self.get_url('.details_view', id=row.id)))
+            return self._render_details(row, errors=exc, form=form)
+        label = transitions.action_label(name, app.business_type)
+        flash(f'申请 {app.number}：已{label}，当前状态为“{states.STATES[app.state]}”', 'success')
+        if from_row:        # back to the queue it came from; an unsafe `next` lands on the application
+            return redirect(safe_next(request.form.get('next'), self.get_url('.details_view', id=app.id)))
+        return redirect(self.get_url('.details_view', id=app.id, done=name))
 
 
 class MaterialView(SecureModelView):
@@ -355,10 +440,43 @@ def _changes_formatter(view, context, model, name):
 
 
 def _object_type_formatter(view, context, model, name):
-    """The kind of record by the Chinese name of its back-office page (application → 注册申请)."""
+    """The kind of record in Chinese (application → 注册申请); a table not in states.OBJECT_TYPES by the
+    name of its back-office page."""
+    if model.object_type in states.OBJECT_TYPES:
+        return states.OBJECT_TYPES[model.object_type]
     labels = {v.model._meta.table_name: v.name for v in view.admin._views
               if getattr(v, 'model', None) is not None and v.endpoint == v.model._meta.table_name.replace('_', '')}
     return labels.get(model.object_type, model.object_type)
+
+
+def _audit_application(model):
+    """The application an audit event refers to (None for events about other records)."""
+    if model.application_id is None:
+        return None
+    if getattr(model, '_application_row', None) is None:         # once per row, whatever the columns
+        model._application_row = Application.get_or_none(Application.id == model.application_id)
+    return model._application_row
+
+
+def _object_id_formatter(view, context, model, name):
+    """An application by its number (申请编号), never its internal id; other records by their id."""
+    app = _audit_application(model) if model.object_type == 'application' else None
+    if app is not None:
+        return app.number
+    return model.object_id
+
+
+def _audit_action_formatter(view, context, model, name):
+    """The action as the application's business type names it: an 信息修改's approval is 准予变更."""
+    if model.action in ('create', 'update'):
+        return {'create': '新增', 'update': '修改'}[model.action]
+    app = _audit_application(model)
+    return transitions.action_label(model.action, app.business_type if app else None)
+
+
+def _audit_application_formatter(view, context, model, name):
+    app = _audit_application(model)
+    return app.number if app else '—'
 
 
 class AuditEventView(SecureModelView):
@@ -369,11 +487,16 @@ class AuditEventView(SecureModelView):
     column_details_list = ('id', 'created_at', 'actor', 'actor_role', 'application', 'object_type', 'object_id',
                            'action', 'from_state', 'to_state', 'comment', 'changes', 'prev_hash', 'hash')
     column_labels = {'changes': '修改内容（原值 → 新值）', 'prev_hash': '前一条哈希', 'hash': '本条哈希',
-                     'id': '记录号'}
-    column_filters = ('object_type', 'action', 'created_at')
+                     'id': '记录号', 'object_id': '对象（申请编号或记录号）', 'application': '申请编号'}
+    column_filters = (pf.FilterEqual(AuditEvent.object_type, '对象类型', options=list(states.OBJECT_TYPES.items())),
+                      pf.FilterEqual(AuditEvent.action, '操作',
+                                     options=lambda: sorted(dict(transitions.ACTION_LABELS, create='新增',
+                                                                 update='修改').items())),
+                      'created_at')
     column_default_sort = ('id', True)
     column_formatters = {'actor_role': _choice_formatter(ROLES),
-                         'action': _choice_formatter(dict(transitions.ACTION_LABELS, create='新增', update='修改')),
+                         'action': _audit_action_formatter, 'object_id': _object_id_formatter,
+                         'application': _audit_application_formatter,
                          'from_state': _choice_formatter(states.STATES),
                          'to_state': _choice_formatter(states.STATES),
                          'changes': _changes_formatter, 'object_type': _object_type_formatter}

@@ -38,15 +38,21 @@ class DashboardView(RoleMixin, BaseView):
         data = stats.dashboard(f) if f is not None else None
         figures = {}
         if data is not None:
-            series = list(BUSINESS_TYPES.values())
             figures = {
-                'by_month': charts.stacked_columns('按月申请量（按业务类型）', data['by_month'], series),
-                'decisions': charts.bars('准予与不予注册', [('准予注册', data['approved']), ('不予注册', data['refused'])]),
-                'grounds': charts.bars('主要不予注册依据', data['grounds'], label_width=260, colour='#c8423b'),
-                'histogram': charts.bars('受理至决定用时（日历日）', data['histogram'], colour='#8b5fbf'),
-                'by_province': charts.bars('各省有效注册人数', data['by_province']),
-                'by_specialty': charts.bars('各专业有效注册数', data['by_specialty'], colour='#3a9d5d'),
-                'expiring': charts.bars('即将到期的注册专业', data['expiring'], colour='#e07b39'),
+                'by_month': charts.stacked_columns('按月申请量（按业务类型）', data['by_month'],
+                                                   list(BUSINESS_TYPES.values()), '申请月份', '申请量（件）', '件'),
+                'decisions': charts.columns('审批结果', [('准予注册', data['approved']), ('不予注册', data['refused'])],
+                                            '决定', '申请数（件）', '件', colours=['#2e7d4f', '#c8423b'], width=340),
+                'grounds': charts.bars('主要不予注册依据', data['grounds'], '不予注册依据', '引用次数（件）', '件',
+                                       colour='#c8423b', width=900),
+                'histogram': charts.columns('受理至决定用时', data['histogram'], '用时（日历日，天）',
+                                            '申请数（件）', '件', colour='#8b5fbf', width=360),
+                'by_province': charts.bars('各省有效注册人数', data['by_province'], '省份', '注册人数（人）', '人',
+                                           width=360),
+                'by_specialty': charts.bars('各专业有效注册人数', data['by_specialty'], '专业', '注册人数（人）', '人',
+                                            colour='#3a9d5d', width=360),
+                'expiring': charts.columns('即将到期的注册专业', data['expiring'], '距到期（天）', '注册专业（项）', '项',
+                                           colour='#e07b39', width=360),
             }
         return self.render('admin/dashboard.html', data=data, figures=figures, errors=errors,
                            values=request.args, **_filter_form())
@@ -60,7 +66,7 @@ class ExportView(RoleMixin, BaseView):
         f, errors = _parse()
         values = {k: v for k, v in request.args.items() if k != 'full_id'}
         return self.render('admin/exports.html', exports=exports.EXPORTS, errors=errors, values=values,
-                           full_id_allowed=access.can_export_full_id(current_user),
+                           full_id_allowed=access.can_export_full_id(current_user), job_info=jobs.describe,
                            jobs=Job.select().where((Job.kind == 'export') & (Job.created_by == current_user.id))
                            .order_by(Job.id.desc()).limit(10), **_filter_form())
 
@@ -115,19 +121,19 @@ class ImportView(RoleMixin, BaseView):
     @expose('/', methods=('GET', 'POST'))
     def index(self):
         from backoffice.background.imports import KINDS
-        error = None
+        errors, kind = {}, None
         if request.method == 'POST':
             kind = request.form.get('kind')
             file = request.files.get('file')
-            if kind not in KINDS:
-                error = '请选择导入类型'
-            elif file is None or not file.filename:
-                error = '请选择要导入的 CSV 或 XLSX 文件'
-            else:
+            if kind not in KINDS:               # each problem at its field, both at once
+                errors['kind'] = '请选择导入类型'
+            if file is None or not file.filename:
+                errors['file'] = '请选择要导入的 CSV 或 XLSX 文件'
+            if not errors:
                 job = jobs.start('import', f'导入{KINDS[kind][0]}：{file.filename}', current_user,
                                  {'kind': kind, **jobs.save_input(file), 'filename': file.filename})
                 return redirect(self.get_url('job.job_view', job_id=job.id))
-        return self.render('admin/imports.html', kinds=KINDS, error=error,
+        return self.render('admin/imports.html', kinds=KINDS, errors=errors, kind=kind,
                            jobs=Job.select().where((Job.kind == 'import') & (Job.created_by == current_user.id))
                            .order_by(Job.id.desc()).limit(10))
 
@@ -149,12 +155,13 @@ class JobView(RoleMixin, BaseView):
 
     @expose('/<int:job_id>/')
     def job_view(self, job_id):
-        return self.render('admin/job.html', job=jobs.check(self._job(job_id)))
+        job = jobs.check(self._job(job_id))
+        return self.render('admin/job.html', job=job, info=jobs.describe(job))
 
     @expose('/<int:job_id>/status')
     def status(self, job_id):
         job = jobs.check(self._job(job_id))          # a job whose worker died is settled on read
-        return jsonify(state=job.state, progress=job.progress, total=job.total, message=job.message)
+        return jsonify(progress=job.progress, total=job.total, **jobs.describe(job))
 
     @expose('/<int:job_id>/retry', methods=('POST',))
     def retry(self, job_id):
@@ -177,7 +184,7 @@ class JobView(RoleMixin, BaseView):
     def index(self):
         own = [jobs.check(j) for j in Job.select().where(Job.created_by == current_user.id)
                .order_by(Job.id.desc()).limit(50)]
-        return self.render('admin/jobs.html', jobs=own)
+        return self.render('admin/jobs.html', jobs=[(j, jobs.describe(j)) for j in own])
 
 
 def _full_id():

@@ -1,19 +1,16 @@
 """Review queues (受理, 审查): what waits for each role, oldest first, with per-row and batch decisions."""
-import datetime
-
 from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
-from markupsafe import Markup
 
 from backoffice.workflow import transitions, states
 from backoffice.roles import ACCEPTOR, REVIEWER
 from models import (Application, ApplicationSpecialty, Enterprise, Province, RefusalGround, Specialty)
 
-from .registry import ApplicationView
+from .registry import ApplicationView, deadline_badge
 
 
 class _SubqueryFilter(BasePeeweeFilter):
@@ -49,13 +46,7 @@ def _by_enterprise(value):
 
 
 def _deadline(view, context, model, name):
-    if model.deadline is None:
-        return '—'
-    left = (model.deadline - datetime.date.today()).days
-    if left < 0:
-        return Markup(f'<span class="badge badge-danger overdue">已超期 {-left} 天</span> {model.deadline}')
-    css = 'badge-warning' if left <= 5 else 'badge-success'
-    return Markup(f'<span class="badge {css}">剩 {left} 天</span> {model.deadline}')
+    return deadline_badge(model)
 
 
 class QueueView(ApplicationView):
@@ -78,8 +69,18 @@ class QueueView(ApplicationView):
     def get_query(self):
         return super().get_query().where(Application.state.in_(self.waiting_states))
 
+    def next_item(self, exclude_id=None):
+        """The first item of this queue, in the queue's own order, other than exclude_id (办理下一件)."""
+        query = self.get_query()
+        if exclude_id is not None:
+            query = query.where(Application.id != exclude_id)
+        order = [getattr(Application, col).desc() if desc else getattr(Application, col).asc()
+                 for col, desc in self.column_default_sort]
+        return query.order_by(*order).first()
+
     def _run_batch(self, ids, name, **data):
-        """Decide each selected row on its own; a row someone else changed meanwhile is skipped."""
+        """Decide each selected row on its own; a row someone else changed meanwhile, or whose automatic
+        checks fail (a batch gives no override reason), is skipped and named."""
         done, skipped = [], []
         for raw in ids:
             try:
@@ -93,12 +94,19 @@ class QueueView(ApplicationView):
             flash(f'已{t.label} {len(done)} 件：{"、".join(done)}', 'success')
         if skipped:
             flash(f'跳过 {len(skipped)} 件（状态已变化或不符合条件）：' + '；'.join(skipped), 'warning')
+        return done
 
 
 class AcceptQueueView(QueueView):
     read_roles = (ACCEPTOR,)
     waiting_states = ('reported',)
-    column_default_sort = [('deadline', False), ('id', False)]     # 受理 or 补正 due 5 working days after 上报
+    # 受理 or 补正 is due 5 working days after 上报: the oldest 上报 first, by the column shown
+    column_list = ('number', 'business_type', 'person', 'enterprise', 'state', 'reported_at', 'deadline')
+    column_labels = dict(QueueView.column_labels, reported_at='上报日期')
+    column_default_sort = [('reported_at', False), ('id', False)]
+    order_note = '按上报日期排序，最早上报的在前'
+    column_formatters = dict(QueueView.column_formatters,
+                             reported_at=lambda v, c, m, n: m.reported_at.date() if m.reported_at else '—')
     column_extra_row_actions = [TemplateLinkRowAction('queue_actions.accept_row', '受理')]
 
     @action('accept', '批量受理', '确定受理所选申请吗？')
@@ -110,6 +118,7 @@ class ReviewQueueView(QueueView):
     read_roles = (REVIEWER,)
     waiting_states = ('accepted',)
     column_default_sort = [('deadline', False), ('id', False)]
+    order_note = '按办理期限排序，期限最早的在前'
     column_extra_row_actions = [TemplateLinkRowAction('queue_actions.approve_row', '准予注册')]
 
     @action('approve', '批量准予注册', '确定对所选申请作出准予注册决定吗？')
@@ -123,16 +132,19 @@ class ReviewQueueView(QueueView):
     @expose('/batch-refuse/', methods=('GET', 'POST'))
     def batch_refuse_view(self):
         raw = request.values.get('ids', '')
-        ids = [i for i in raw.split(',') if i.isdigit()]
+        ids = [i for i in raw.split(',') if i.isdigit() and int(i) < 2 ** 63]
         rows = list(Application.select().where(Application.id.in_(ids))) if ids else []
+        errors, form = {}, {'grounds': [], 'comment': ''}
         if request.method == 'POST':
-            grounds = request.form.getlist('grounds')
-            if not grounds:
-                flash('不予注册须至少选择一项依据（《注册建造师管理规定》第十五条）', 'error')
-            else:
-                self._run_batch(ids, 'refuse', grounds=grounds, comment=request.form.get('comment', ''),
-                                text=request.form.get('comment', ''))
+            form = {'grounds': request.form.getlist('grounds'), 'comment': request.form.get('comment', '')}
+            if not rows:
+                errors['rows'] = '未选择待审查的申请'
+            if not form['grounds']:
+                errors['grounds'] = '不予注册须至少选择一项依据（《注册建造师管理规定》第十五条）'
+            if not errors:
+                self._run_batch(ids, 'refuse', grounds=form['grounds'], comment=form['comment'],
+                                text=form['comment'])
                 return redirect(self.get_url('.index_view'))
-        return self.render('admin/batch_refuse.html', rows=rows, ids=','.join(ids),
+        return self.render('admin/batch_refuse.html', rows=rows, ids=','.join(ids), errors=errors, form=form,
                            grounds=list(RefusalGround.select().order_by(RefusalGround.sort)),
                            types=states.BUSINESS_TYPES)

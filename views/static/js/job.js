@@ -1,16 +1,33 @@
-// Background job page: poll the status URL (data-status-url on #bar) until the job ends.
+// Background job page: poll the status URL (data-status-url on #job) until the job ends.
+// Every text shown comes from the server's JSON (backoffice.background.jobs.describe), in Chinese.
 (function () {
-  var bar = document.getElementById('bar');
-  if (!bar || !bar.dataset.statusUrl) return;
-  var labels = {queued: '排队中', running: '进行中', done: '已完成', failed: '失败'};
+  var box = document.getElementById('job');
+  if (!box || !box.dataset.statusUrl) return;
+  var badges = {queued: 'badge-secondary', running: 'badge-primary', done: 'badge-success', failed: 'badge-danger'};
+  function show(s) {
+    var bar = document.getElementById('bar');
+    bar.style.width = s.percent + '%';
+    bar.setAttribute('aria-valuenow', s.percent);
+    var moving = s.state === 'queued' || s.state === 'running';
+    bar.classList.toggle('progress-bar-striped', moving);
+    bar.classList.toggle('progress-bar-animated', moving);
+    bar.classList.toggle('bg-danger', s.state === 'failed');
+    bar.classList.toggle('bg-success', s.state === 'done');
+    var state = document.getElementById('state');
+    state.textContent = s.state_label;
+    state.className = 'badge ' + (badges[s.state] || 'badge-secondary');
+    document.getElementById('message').textContent = s.message;
+    document.getElementById('progress').textContent = s.progress_text;
+    document.getElementById('download').hidden = !s.downloadable;
+    document.getElementById('retry').hidden = s.state !== 'failed';
+    box.dataset.state = s.state;
+    return moving;
+  }
+  if (box.dataset.state !== 'queued' && box.dataset.state !== 'running') return;
   (function poll() {
-    fetch(bar.dataset.statusUrl).then(function (r) { return r.json(); }).then(function (s) {
-      var pct = s.total ? Math.floor(100 * s.progress / s.total) : 0;
-      bar.style.width = pct + '%'; bar.textContent = s.progress + '/' + s.total;
-      document.getElementById('state').textContent = labels[s.state] + ' ' + s.message;
-      if (s.state === 'done') document.getElementById('download').style.display = '';
-      else if (s.state === 'failed') document.getElementById('retry').style.display = '';
-      else setTimeout(poll, 1000);
-    });
+    fetch(box.dataset.statusUrl, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
+      .then(function (r) { return r.json(); })
+      .then(function (s) { if (show(s)) setTimeout(poll, 1000); })
+      .catch(function () { setTimeout(poll, 5000); });
   })();
 })();

@@ -1,0 +1,101 @@
+"""Staff lists at national scale: name search on an index, bounded counts with honest labels, bounded paging.
+
+Name search (persons' and enterprises' names, `name_ids`):
+- a fragment of 3 characters or more is a substring search on a trigram index: PostgreSQL's pg_trgm GIN
+  index (`ILIKE '%…%'`), SQLite's FTS5 trigram tables `person_fts` / `enterprise_fts` (migration 0019,
+  kept in sync by triggers);
+- a fragment of 1 or 2 characters cannot use a trigram index: it is a prefix search on the indexed name
+  column (a surname such as “王”, or a whole two-character name such as “王强”), a B-tree range.
+At most `limit` ids are returned (the newest first from FTS5, otherwise in the index's order); `capped`
+says there were more, and the list says so.
+
+Counting (`count_label`): an exact count only up to a threshold (COUNT over LIMIT threshold+1);
+above it PostgreSQL's planner estimate labelled “约 … 条（估算）”, or “超过 1,000 条”.
+"""
+
+import peewee as pw
+
+from backoffice import db as dbmod
+from models import database
+
+TRIGRAM = 3                    # characters a trigram index needs
+TOP = '\U0010ffff'             # sorts after every character: the upper bound of a prefix range
+
+
+def _like_escape(term):
+    return term.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+
+
+def prefix_condition(field, term):
+    """field starts with term, as a range on field's B-tree index (binary / C collation order)."""
+    return (field >= term) & (field < term + TOP)
+
+
+def name_ids(model, term, limit=1000):
+    """Ids of `model` rows (Person or Enterprise) whose name contains term (3+ characters) or starts
+    with it (1-2 characters). Returns (ids, capped)."""
+    term = term.strip()
+    if not term:
+        return [], False
+    table = model._meta.table_name
+    if len(term) >= TRIGRAM and not dbmod.is_postgres():
+        phrase = '"' + term.replace('"', '""') + '"'
+        rows = database.execute_sql(
+            f'SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? ORDER BY rowid DESC LIMIT ?',
+            (phrase, limit + 1)).fetchall()
+        ids = [r[0] for r in rows]
+    else:
+        # no ORDER BY: the index answers in its own order and the scan stops after limit + 1 rows
+        if len(term) >= TRIGRAM:                                  # PostgreSQL: pg_trgm GIN index
+            query = model.select(model.id).where(
+                pw.Expression(model.name, 'ILIKE', '%' + _like_escape(term) + '%'))
+        elif dbmod.is_postgres():                                 # text_pattern_ops index, in name order
+            query = model.select(model.id).where(
+                pw.Expression(model.name, 'LIKE', _like_escape(term) + '%'))
+        else:                                                     # the name index, in name order
+            query = model.select(model.id).where(prefix_condition(model.name, term)).order_by(model.name)
+        ids = [r for (r,) in query.limit(limit + 1).tuples()]
+    return ids[:limit], len(ids) > limit
+
+
+def id_source(model, term, ids, limit=1000):
+    """What a list filters on (`column IN …`) for the rows name_ids found. PostgreSQL: the same search
+    as a subquery, so that the planner joins through the foreign-key index (with a long literal list it
+    may walk the whole table backwards by id, checking each row against the list); SQLite: the ids."""
+    if not dbmod.is_postgres() or not ids:
+        return ids
+    term = term.strip()
+    op, pattern = ('ILIKE', '%' + _like_escape(term) + '%') if len(term) >= TRIGRAM else \
+        ('LIKE', _like_escape(term) + '%')
+    return model.select(model.id).where(pw.Expression(model.name, op, pattern)).limit(limit)
+
+
+def bounded_count(query, threshold):
+    """The number of rows of query, counted no further than threshold + 1."""
+    inner = query.clone().order_by().limit(threshold + 1).offset(None)
+    inner = inner.select(query.model._meta.primary_key)
+    return inner.count(clear_limit=False)
+
+
+def estimate(query):
+    """PostgreSQL's planner estimate of the rows of query (no rows read), or None elsewhere."""
+    if not dbmod.is_postgres():
+        return None
+    sql, params = query.clone().order_by().limit(None).offset(None).sql()
+    plan = database.execute_sql('EXPLAIN (FORMAT JSON) ' + sql, params).fetchone()[0]
+    if isinstance(plan, str):
+        import json
+        plan = json.loads(plan)
+    return int(plan[0]['Plan']['Plan Rows'])
+
+
+def count_label(query, threshold=1000):
+    """(exact count or None, label). Exact up to threshold; above it an estimate labelled as such
+    (PostgreSQL) or “超过 threshold 条”."""
+    n = bounded_count(query, threshold)
+    if n <= threshold:
+        return n, f'共 {n:,} 条'
+    guess = estimate(query)
+    if guess is not None and guess > threshold:
+        return None, f'约 {guess:,} 条（估算）'
+    return None, f'超过 {threshold:,} 条'
