@@ -294,3 +294,20 @@ def test_staff_pages_show_no_birth_date_beside_a_masked_id_number(logged_in):
     app_row = build_application('initial', 'reported', person=person)
     page = client.get(f'/admin/application/details/?id={app_row.id}').get_data(as_text=True)
     assert person.id_number not in page and born not in page
+
+
+@pytest.mark.parametrize('username,url', [('supervisor', '/admin/dashboard/'), ('supervisor', '/admin/exports/'),
+                                          ('admin', '/admin/imports/'), ('admin', '/admin/'),
+                                          ('provincial', '/admin/print/'), ('helpdesk', '/admin/helpdesk/'),
+                                          ('admin', '/admin/application/'), ('admin', '/admin/person/')])
+def test_each_page_has_its_heading_once(client, users, username, url):
+    """A page that draws its own heading does not get Flask-Admin's view-name heading above it too."""
+    import re
+    login(client, username)
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.status_code)
+    headings = [re.sub(r'<[^>]+>|\s+', '', h) for h in
+                re.findall(r'<h[1-4][^>]*>(.*?)</h[1-4]>', r.get_data(as_text=True), re.S)]
+    assert headings, url
+    assert len(headings[:2]) == len(set(headings[:2])) and not (
+        len(headings) > 1 and headings[1].startswith(headings[0])), (url, headings[:3])

@@ -32,29 +32,8 @@ def selection(province_id, date_from=None, date_to=None, only_unprinted=True):
     return query.order_by(Certificate.id)
 
 
-def count_batch(actor, province_id, date_from=None, date_to=None, only_unprinted=True):
-    """How many certificates a print with these conditions would include, before it starts:
-    (total, reprints). The same checks as request_batch (role, province scope, dates); PrintError."""
-    if actor.role not in (PROVINCIAL, ADMIN):
-        raise PrintError('您无权打印证书')
-    try:
-        province_id = int(province_id)
-    except (TypeError, ValueError):
-        raise PrintError('请选择省份', 'province') from None
-    if actor.role == PROVINCIAL and province_id != actor.province_id:
-        raise PrintError('只能打印本省的证书', 'province')
-    if not Province.select().where(Province.id == province_id).exists():
-        raise PrintError('请选择省份', 'province')
-    if date_from and date_to and date_from > date_to:
-        raise PrintError('开始日期不能晚于结束日期', 'date_to')
-    query = selection(province_id, date_from, date_to, only_unprinted)
-    total = query.count()
-    reprints = query.where(Certificate.printed == True).count() if total and not only_unprinted else 0  # noqa: E712
-    return total, reprints
-
-
-def request_batch(actor, province_id, date_from=None, date_to=None, only_unprinted=True, reason=''):
-    """Check the request and queue a print job. Returns the Job."""
+def _checked_province(actor, province_id, date_from, date_to):
+    """The province a print of `actor` may cover (role, province scope, dates checked); PrintError."""
     if actor.role not in (PROVINCIAL, ADMIN):
         raise PrintError('您无权打印证书')
     try:
@@ -68,6 +47,23 @@ def request_batch(actor, province_id, date_from=None, date_to=None, only_unprint
         raise PrintError('请选择省份', 'province')
     if date_from and date_to and date_from > date_to:
         raise PrintError('开始日期不能晚于结束日期', 'date_to')
+    return province
+
+
+def count_batch(actor, province_id, date_from=None, date_to=None, only_unprinted=True):
+    """How many certificates a print with these conditions would include, before it starts:
+    (total, reprints). The same checks as request_batch (role, province scope, dates); PrintError."""
+    province = _checked_province(actor, province_id, date_from, date_to)
+    query = selection(province.id, date_from, date_to, only_unprinted)
+    total = query.count()
+    reprints = query.where(Certificate.printed == True).count() if total and not only_unprinted else 0  # noqa: E712
+    return total, reprints
+
+
+def request_batch(actor, province_id, date_from=None, date_to=None, only_unprinted=True, reason=''):
+    """Check the request and queue a print job. Returns the Job."""
+    province = _checked_province(actor, province_id, date_from, date_to)
+    province_id = province.id
     query = selection(province_id, date_from, date_to, only_unprinted)
     count = query.count()
     if count == 0:

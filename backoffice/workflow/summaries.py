@@ -253,26 +253,25 @@ def rebuild():
 
 def totals(metric, province=None, k1_from=None, k1_to=None):
     """{(k1, k2): n} summed over provinces (or for one province), optionally k1 in [k1_from, k1_to]."""
-    q = (SummaryCount.select(SummaryCount.k1, SummaryCount.k2, fn.SUM(SummaryCount.n))
-         .where(SummaryCount.metric == metric).group_by(SummaryCount.k1, SummaryCount.k2))
-    if province is not None:
-        q = q.where(SummaryCount.province == province)
-    if k1_from is not None:
-        q = q.where(SummaryCount.k1 >= k1_from)
-    if k1_to is not None:
-        q = q.where(SummaryCount.k1 <= k1_to)
+    q = _where(SummaryCount.select(SummaryCount.k1, SummaryCount.k2, fn.SUM(SummaryCount.n))
+               .group_by(SummaryCount.k1, SummaryCount.k2), metric, province, k1_from, k1_to)
     return {(a, b): int(n) for a, b, n in q.tuples() if n}
 
 
 def total(metric, province=None, k1_from=None, k1_to=None):
-    q = SummaryCount.select(fn.SUM(SummaryCount.n)).where(SummaryCount.metric == metric)
+    q = _where(SummaryCount.select(fn.SUM(SummaryCount.n)), metric, province, k1_from, k1_to)
+    return int(q.scalar() or 0)
+
+
+def _where(q, metric, province, k1_from, k1_to):
+    q = q.where(SummaryCount.metric == metric)
     if province is not None:
         q = q.where(SummaryCount.province == province)
     if k1_from is not None:
         q = q.where(SummaryCount.k1 >= k1_from)
     if k1_to is not None:
         q = q.where(SummaryCount.k1 <= k1_to)
-    return int(q.scalar() or 0)
+    return q
 
 
 def by_province(metric):
