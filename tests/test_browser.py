@@ -105,6 +105,7 @@ def fill_application(page, live, business_type, files, enterprise=None, specialt
         page.click('#form-steps button[value="reasons"]')
         page.check(f'label:has-text("{reason}")')
     page.click('#save')
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '草稿已保存' in page.content()
     if page.locator('#form-steps button[value="commitment"]').count():
         page.click('#form-steps button[value="commitment"]')
@@ -143,6 +144,7 @@ def staff_accept_approve_publish(browser, live, number):
     page.goto(f'{live}/admin/accept_queue/')
     page.once('dialog', lambda dialog: dialog.accept())             # the confirmation names the application
     page.locator(f'tr:has-text("{number}") button:has-text("受理")').click()
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '当前状态为“审查中”' in page.content()
     page.context.close()
     page = new_page(browser)
@@ -150,6 +152,7 @@ def staff_accept_approve_publish(browser, live, number):
     page.goto(f'{live}/admin/review_queue/')
     page.once('dialog', lambda dialog: dialog.accept())
     page.locator(f'tr:has-text("{number}") button:has-text("准予")').click()
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '准予注册（待公告）' in page.content()
     publish(page, live, number)
     page.context.close()
@@ -159,6 +162,7 @@ def publish(page, live, number):
     page.goto(f'{live}/admin/notice/build/')
     page.locator(f'tr:has-text("{number}") input[type=checkbox]').check()
     page.click('button[value=selected]')
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '草稿（预览）' in page.content()
     page.on('dialog', lambda dialog: dialog.accept())
     page.click('button:has-text("发布公告")')
@@ -185,6 +189,7 @@ def test_full_initial_registration_journey(browser, live, users, password_hash, 
     page.fill('#cert_number', cert_number)
     page.fill('#mobile', mobile)
     page.click('#get-code')
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '验证码已发送到您的手机' in page.content()
     outbox = page.context.new_page()
     outbox.goto(f'{live}/portal/sms-outbox?mobile={mobile}')

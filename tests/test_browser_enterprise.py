@@ -33,6 +33,7 @@ def test_enterprise_signup_to_batch_report_and_notification(browser, live, users
     page.fill('#legal_rep_id_number', make_id_number())
     page.fill('#mobile', ent_mobile)
     page.click('#get-code')
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '验证码已发送到联系手机' in page.content()
     page.fill('#code', sms_code(ent_mobile))
     page.set_input_files('#licence', str(licence))

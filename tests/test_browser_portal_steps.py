@@ -83,6 +83,7 @@ def test_leaving_with_unsaved_input_asks_first(browser, live, password_hash, fil
     assert seen == ['beforeunload'] and page.url == form_url
     assert page.input_value('#school') == '清华大学'
     page.click('#save')                                                 # saving is not leaving: no question
+    page.wait_for_load_state()          # the new page, not the one being left
     assert '草稿已保存' in page.content() and seen == ['beforeunload']
     page.locator('#requirements a').first.click()                       # nothing unsaved: no question
     page.wait_for_url(re.compile(r'step='))
