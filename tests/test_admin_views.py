@@ -311,3 +311,11 @@ def test_each_page_has_its_heading_once(client, users, username, url):
     assert headings, url
     assert len(headings[:2]) == len(set(headings[:2])) and not (
         len(headings) > 1 and headings[1].startswith(headings[0])), (url, headings[:3])
+
+
+def test_a_filter_value_the_database_refuses_is_a_message_not_a_500(client, users):
+    """Text where a number filter expects an id (PostgreSQL raises DataError; SQLite compares)."""
+    login(client, 'admin')
+    r = client.get('/admin/qualification/?flt0_0=1?flt0_0=1&search=%E5%BC%A0')
+    assert r.status_code == 200
+    assert client.get('/admin/qualification/').status_code == 200        # the connection is usable again

@@ -172,6 +172,19 @@ class SecureModelView(RoleMixin, ModelView):
     simple_list_pager = True
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """A filter value the database refuses (text in a number filter: PostgreSQL raises, SQLite
+        compares) is the user's input, answered with a message and an empty list, never a 500."""
+        import peewee
+        from flask import flash
+        from models import database
+        try:
+            return self._bounded_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        except peewee.DataError:
+            database.rollback()
+            flash('筛选条件的值无效，请重新选择筛选条件', 'error')
+            return (0 if execute else None), ([] if execute else self.model.select().where(False))
+
+    def _bounded_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         from flask import current_app, g
         from backoffice.desks import staff_lists
         g.exact_search = None
