@@ -3,7 +3,7 @@ import os
 
 import peewee as pw
 from playhouse.migrations import Runner
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from models import database
 
@@ -26,8 +26,12 @@ def make_database(url):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         # IMMEDIATE: a writer takes the lock at BEGIN, so concurrent writers queue
         # instead of failing with "database is locked" half-way through.
-        return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type='IMMEDIATE',
-                                 check_same_thread=False)
+        if path == ':memory:':        # every connection would be its own empty database: no pool
+            return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type='IMMEDIATE', check_same_thread=False)
+        # Pooled: opening a connection and setting its pragmas cost about 1 ms, more than a
+        # whole verification query (bench/load_bench.py); a request now borrows an open one.
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type='IMMEDIATE', check_same_thread=False,
+                                    max_connections=int(os.environ.get('DB_POOL_SIZE', '32')), stale_timeout=300)
     if url.startswith(('postgresql://', 'postgres://')):
         from urllib.parse import unquote, urlparse
         u = urlparse(url)
@@ -40,7 +44,11 @@ def make_database(url):
 
 
 def bind(url):
-    """Point the shared proxy at the database named by url. Returns the database."""
+    """Point the shared proxy at the database named by url. Returns the database.
+    A pool of the database bound before is emptied: its connections would stay open otherwise."""
+    old = database.obj
+    if isinstance(old, PooledDatabase):
+        old.close_all()
     db = make_database(url)
     database.initialize(db)
     return db
@@ -79,3 +87,45 @@ def bulk_insert(model, columns, rows):
     else:
         cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
     return len(rows)
+
+
+class Prepared:
+    """A hot query whose SQL text is composed once per database and then reused.
+
+    peewee composes a query's SQL on every execution; for a four-table join that costs more than
+    running it (about 0.3 ms, bench/load_bench.py's verification page). `build(*args)` returns the
+    peewee query; it is called once with marker values (unconverted parameters), and later calls
+    only substitute the arguments. Rows come back as the driver gives them (tuples; on SQLite dates are text, so
+    convert them with the field's python_value). Arguments must be plain values (text, numbers)
+    that the query passes to the driver unchanged."""
+
+    def __init__(self, build, arity=1):
+        self.build, self.arity, self._compiled = build, arity, {}
+
+    def _plan(self):
+        db = database.obj
+        hit = self._compiled.get(id(db))
+        if hit is None or hit[0] is not db:
+            marks = tuple(f'\x00prepared-arg-{i}\x00' for i in range(self.arity))
+            sql, params = self.build(*(pw.Value(m, converter=False) for m in marks)).sql()
+            plan = [(marks.index(p), None) if isinstance(p, str) and p in marks else (None, p) for p in params]
+            if sorted(i for i, _ in plan if i is not None) != list(range(self.arity)):
+                raise ValueError('every argument of a prepared query must appear once as a parameter')
+            hit = self._compiled[id(db)] = (db, sql, plan)
+        return hit[1], hit[2]
+
+    def rows(self, *args):
+        sql, plan = self._plan()
+        return database.execute_sql(sql, [args[i] if i is not None else const for i, const in plan]).fetchall()
+
+    def instances(self, model, *args):
+        """The rows as `model` instances; the query must select every column of `model` in order."""
+        return [loaded(model, **{f.name: f.python_value(v) for f, v in zip(model._meta.sorted_fields, row)})
+                for row in self.rows(*args)]
+
+
+def loaded(model, **values):
+    """A model instance holding these column values as a query would return it (no defaults, nothing dirty)."""
+    obj = model(__no_default__=True, **values)
+    obj._dirty.clear()
+    return obj

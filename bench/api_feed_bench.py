@@ -11,6 +11,8 @@ import argparse
 import random
 import time
 
+import orjson
+
 from _setup import fresh_app, peak_rss_mb
 
 
@@ -45,7 +47,10 @@ def main():
     cursor, items, pages = 0, 0, 0
     t = time.perf_counter()
     while True:
-        body = http.get(f'/api/v1/registrations/changes?cursor={cursor}&limit={limit}', headers=headers).get_json()
+        # the client decodes with orjson, as a syncing system would (the standard decoder would be a
+        # fifth of the time here, where client and server share one process)
+        body = orjson.loads(http.get(f'/api/v1/registrations/changes?cursor={cursor}&limit={limit}',
+                                     headers=headers).data)
         items += len(body['items'])
         cursor, pages = body['next_cursor'], pages + 1
         if not body['has_more']:

@@ -30,12 +30,19 @@ class ApiClient(BaseModel):
 
 
 class ApiReadLog(BaseModel):
-    """Which client read which person, when (the API's counterpart of LookupLog)."""
+    """Which client read which person, when (the API's counterpart of LookupLog).
+
+    A point read names its person. A page of the change feed is one row with its change range
+    (seq_from, seq_to] and the province the client was limited to: the persons it delivered are
+    those of the registrations changed in that range (backoffice.api.readlog.read_person)."""
     client = pw.ForeignKeyField(ApiClient, backref='+', on_delete='RESTRICT')
     resource = pw.CharField(max_length=40)                       # person / registration_feed / application ...
     query = pw.CharField(max_length=60, default='')              # masked ID number, 注册编号, 申请编号 ...
     person_id = pw.IntegerField(null=True, index=True)
     created_at = pw.DateTimeField(default=now, index=True)
+    seq_from = pw.BigIntegerField(null=True)                     # feed pages: changes above this number ...
+    seq_to = pw.BigIntegerField(null=True)                       # ... up to and including this one
+    province_id = pw.IntegerField(null=True)                     # feed pages: the client's province, if limited
 
     class Meta:
         indexes = ((('client', 'created_at'), False),)

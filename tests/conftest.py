@@ -3,6 +3,7 @@
 The schema is built once per session through the real migrations; every test starts
 from empty tables with the reference data loaded.
 """
+import contextlib
 import datetime
 import os
 import re
@@ -316,16 +317,42 @@ def pdf_text(data):
     return '\n'.join(page.extract_text() for page in reader.pages), len(reader.pages)
 
 
+@contextlib.contextmanager
+def counted_queries():
+    """Every SQL statement run meanwhile: [sql]."""
+    db = database.obj
+    seen = []
+    original = db.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        seen.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    db.execute_sql = execute_sql
+    try:
+        yield seen
+    finally:
+        del db.execute_sql
+
+
 def decode_qr(image):
     """The text of the QR code on a rendered page (a Pillow image), or ''. OpenCV's ArUco-based
-    detector first (steadier on the larger codes that carry the signed payload), then the classic one."""
+    detector first (steadier on the larger codes that carry the signed payload), then the classic one;
+    as a phone's scanner does, again on the page enlarged (OpenCV misses some code versions at about
+    3 pixels a module, e.g. a 24 mm card code rendered at 300 dpi)."""
     import cv2
     import numpy as np
     pixels = np.asarray(image)[:, :, ::-1]
-    for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
-        text = detector.detectAndDecode(pixels)[0]
-        if text:
-            return text
+    gray = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
+    tries = (pixels, lambda: cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC),
+             lambda: cv2.threshold(cv2.resize(gray, None, fx=3, fy=3, interpolation=cv2.INTER_LINEAR), 0, 255,
+                                   cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1])
+    for attempt in tries:
+        img = attempt() if callable(attempt) else attempt
+        for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
+            text = detector.detectAndDecode(img)[0]
+            if text:
+                return text
     return ''
 
 

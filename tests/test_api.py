@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from backoffice.api import clients, tokens
+from backoffice.api import readlog, clients, tokens
 from backoffice.workflow import changes, lifecycle
 from models import ApiClient, ApiReadLog, Registration, RegistrationChange
 from tests.conftest import (build_application, login, make_enterprise, make_person, make_registration, province,
@@ -347,6 +347,40 @@ def test_feed_is_province_scoped(client, api):
     bj, _ = api('registry:read', kind='province', code='11')
     items = client.get('/api/v1/registrations/changes', headers=bj).get_json()['items']
     assert [i['registration']['province']['code'] for i in items] == ['11']
+
+
+def test_a_feed_page_is_one_read_log_row_and_still_names_who_was_read(client, api, users):
+    ent_bj, ent_sh = make_enterprise(code='11'), make_enterprise(code='31')
+    people = [make_person(name=f'人员{k}') for k in range(5)]
+    for k, person in enumerate(people):
+        make_registration(person, ent_bj if k < 4 else ent_sh)
+    changes.backfill()
+    stranger = make_person(name='未读者')
+    make_registration(stranger, ent_bj)             # changed after the client's last page: never delivered
+    national, n_row = api('registry:read')
+    _read_feed(client, national, limit=2)            # pages of 2: (0,2], (2,4], (4,5]
+    rows = list(ApiReadLog.select().where(ApiReadLog.client == n_row.id).order_by(ApiReadLog.id))
+    assert [(r.resource, r.seq_from, r.seq_to, r.person_id) for r in rows] == [
+        ('registration_feed', 0, 2, None), ('registration_feed', 2, 4, None), ('registration_feed', 4, 5, None)]
+    changes.backfill()                               # the stranger's registration enters the feed as change 6
+
+    def readers(person):
+        return sorted((r.client_id, r.seq_from) for r in ApiReadLog.select().where(readlog.read_person(person.id)))
+    assert readers(people[0]) == [(n_row.id, 0)] and readers(people[3]) == [(n_row.id, 2)]
+    assert readers(stranger) == []
+    # a province client's page covers the whole range but delivered only its own province
+    bj, bj_row = api('registry:read', kind='province', code='11')
+    body = client.get('/api/v1/registrations/changes?limit=10', headers=bj).get_json()
+    assert len(body['items']) == 5
+    assert (bj_row.id, 0) in readers(people[0]) and (bj_row.id, 0) in readers(stranger)
+    assert readers(people[4]) == [(n_row.id, 4)]     # Shanghai: the Beijing client never got it
+    # the supervisor's read-log filter by person answers the same
+    login(client, 'supervisor')
+    from flask import current_app
+    view = [v for v in current_app.extensions['admin'][0]._views if getattr(v, 'endpoint', '') == 'apireadlog'][0]
+    flt = [k for k, f in enumerate(view._filters) if f.name.startswith('人员编号')][0]
+    html = client.get(f'/admin/apireadlog/?flt0_{flt}={people[4].id}').get_data(as_text=True)
+    assert '变更 5–5（1 条）' in html and '变更 1–2（2 条）' not in html
 
 
 def test_rolled_back_change_gives_its_number_back():

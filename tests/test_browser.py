@@ -245,7 +245,7 @@ def test_full_initial_registration_journey(browser, live, users, password_hash, 
     pdf = tmp_path / 'cert.pdf'
     dl.value.save_as(pdf)
     from .conftest import decode_qr
-    url = decode_qr(render_first_page(pdf.read_bytes(), tmp_path, dpi=150))
+    url = decode_qr(render_first_page(pdf.read_bytes(), tmp_path, dpi=300))
     assert url.split('#')[0] == certificates.verify_url(Certificate.get(Certificate.person == person))
     visitor = new_page(browser)                                   # anyone, not logged in
     visitor.goto(url)

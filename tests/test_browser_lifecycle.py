@@ -31,7 +31,7 @@ def _download_and_verify(browser, page, live, tmp_path):
     pdf = tmp_path / 'cert.pdf'
     dl.value.save_as(pdf)
     from .conftest import decode_qr
-    url = decode_qr(render_first_page(pdf.read_bytes(), tmp_path, dpi=150))
+    url = decode_qr(render_first_page(pdf.read_bytes(), tmp_path, dpi=300))
     assert url.startswith(f'{live}/verify/')
     visitor = new_page(browser)
     visitor.goto(url)

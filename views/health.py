@@ -5,6 +5,7 @@
                503 when any of them cannot
     /metrics   Prometheus metrics (backoffice.metrics), only for METRICS_ALLOWED_IPS; 404 for anyone else
     /.well-known/registry-keys.json   the public keys that verify a certificate's QR payload offline
+    /.well-known/registry-specialties.json   {code: name} of the specialties: names the codes of an RC2 payload
 """
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -40,4 +41,15 @@ def registry_keys():
     from backoffice.issuing import signing
     resp = jsonify(signing.public_keys())
     resp.headers['Access-Control-Allow-Origin'] = '*'         # a web verifier on another site may fetch them
+    return resp
+
+
+@bp.route('/.well-known/registry-specialties.json', endpoint='registry_specialties')
+def registry_specialties():
+    """{code: name} of every specialty: an RC2 payload names specialties by code, so a verifier without
+    network keeps this document beside the keys (backoffice.issuing.signing.verify). A document of its
+    own: the keys document stays {kid: key} for the clients that read it."""
+    from backoffice.issuing import signing
+    resp = jsonify(signing.specialty_names())
+    resp.headers['Access-Control-Allow-Origin'] = '*'
     return resp

@@ -78,6 +78,8 @@ POLICIES = {
     'health.metrics': PUBLIC,
     # the public keys of the certificates' signed QR payload (views/health.py): public by design
     'health.registry_keys': PUBLIC,
+    # the specialties' {code: name} that names an RC2 QR payload's codes (views/health.py): public by design
+    'health.registry_specialties': PUBLIC,
     # applicant portal (views/portal.py)
     'portal.signup': PUBLIC,
     'portal.photo_tool': PUBLIC,

@@ -20,6 +20,7 @@ from models import database
 
 TRIGRAM = 3                    # characters a trigram index needs
 TOP = '\U0010ffff'             # sorts after every character: the upper bound of a prefix range
+FEW = 200                      # id_source: up to this many ids are passed as a list on PostgreSQL too
 
 
 def _like_escape(term):
@@ -62,7 +63,10 @@ def id_source(model, term, ids, limit=1000):
     """What a list filters on (`column IN …`) for the rows name_ids found. PostgreSQL: the same search
     as a subquery, so that the planner joins through the foreign-key index (with a long literal list it
     may walk the whole table backwards by id, checking each row against the list); SQLite: the ids."""
-    if not dbmod.is_postgres() or not ids:
+    if not dbmod.is_postgres() or len(ids) <= FEW:
+        # few ids: a literal list is read through the primary key and sorted; as a subquery the
+        # planner expects up to `limit` matches and walks the whole table in id order to find a
+        # page of them (a rare surname at 1M persons: 117 ms instead of 1 ms)
         return ids
     term = term.strip()
     op, pattern = ('ILIKE', '%' + _like_escape(term) + '%') if len(term) >= TRIGRAM else \

@@ -2,15 +2,26 @@
 
 The QR text is the verification URL (the live check) plus, after '#', a compact signed payload:
 
-    <base64url(text)>~<base64url(signature)>    text = 'RC1|kid|serial|name|masked ID|注册编号|
-                                                        specialty:YYYYMMDD;…|使用有效期 YYYYMMDD' (UTF-8)
+    <base64url(text)>~<base64url(signature)>    text (UTF-8), '|' between fields:
+
+    RC2 (what new certificates carry):
+        'RC2|kid|serial|name|masked ID|注册编号|code,code:YYMMDD;code:YYMMDD|使用有效期 YYMMDD'
+        specialties by their short code (models.Specialty.code, e.g. '01'); consecutive specialties
+        with the same validity share one date ('01,02,03:290514;04:300101'), in the certificate's order;
+        dates as YYMMDD of the years 2000-2099 (the registry's dates all are)
+    RC1 (cards printed before RC2; still verified):
+        'RC1|kid|serial|name|masked ID|注册编号|specialty name:YYYYMMDD;…|使用有效期 YYYYMMDD'
 
 (base64url keeps the QR text ASCII: decoders disagree on the character set of raw UTF-8 bytes.)
+RC2 exists for the printed card (print_templates.print_sheet, a 24 mm QR): with all 10 specialties
+the Chinese names made the code so dense (version 20-23, ~0.21-0.24 mm modules) that a 300 dpi card
+printer's print did not decode; the codes make it several versions smaller.
 
 A phone opens the URL (the fragment is never sent to the server); a verifier without network
 checks the signature with the public key of `kid`, published at /.well-known/registry-keys.json as
-{kid: base64 of the 32-byte raw public key}. What an offline check cannot know is the live status
-(注销, 失效, replaced by a newer version): the verification page and the API tell it.
+{kid: base64 of the 32-byte raw public key}, and names RC2's codes with the table published at
+/.well-known/registry-specialties.json as {code: name}. What an offline check cannot know is the live
+status (注销, 失效, replaced by a newer version): the verification page and the API tell it.
 
 Keys: one Ed25519 key per key id, in a key store chosen by the settings:
 - `database` (the default): the `signing_key` table of the shared database, the private key encrypted
@@ -33,7 +44,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-VERSION = 'RC1'
+VERSION = 'RC2'                  # what new certificates carry
+VERSIONS = ('RC1', 'RC2')        # what a verifier accepts
+CODE_RE = re.compile(r'[A-Za-z0-9]{1,8}')      # a specialty code in RC2 (models: Specialty.code)
 KID_RE = re.compile(r'^[A-Za-z0-9_-]{1,32}$')
 _lock = threading.Lock()
 _cache = {}
@@ -204,38 +217,101 @@ def public_keys(key_dir=None):
 
 # --- payloads -----------------------------------------------------------------------------------
 
+def specialty_names():
+    """{code: name} of every specialty: the table that names RC2's codes, published at
+    /.well-known/registry-specialties.json beside the keys."""
+    from models import Specialty
+    return {code: name for code, name in Specialty.select(Specialty.code, Specialty.name)
+            .order_by(Specialty.sort, Specialty.code).tuples()}
+
+
 def _clean(value):
     return re.sub(r'[|;:#~]', ' ', str(value or '')).strip()
 
 
-def payload_text(kid, serial, name, masked_id, number, specialties, use_until):
-    specs = ';'.join(f'{_clean(n)}:{d:%Y%m%d}' for n, d in specialties)
-    return '|'.join([VERSION, kid, _clean(serial), _clean(name), _clean(masked_id), _clean(number), specs,
-                     f'{use_until:%Y%m%d}'])
+def _code(value):
+    code = str(value or '')
+    if not CODE_RE.fullmatch(code):
+        raise ValueError(f'专业代码无效：{value!r}')
+    return code
 
 
-def sign(serial, name, masked_id, number, specialties, use_until, key_dir=None, kid=None):
-    """The compact signed payload for a certificate's facts."""
+def _yymmdd(day):
+    if not 2000 <= day.year <= 2099:
+        raise ValueError(f'RC2 的日期须在 2000-2099 年之间：{day}')
+    return f'{day:%y%m%d}'
+
+
+def _specialties_rc2(specialties):
+    """'01,02:290514;03:300101': runs of consecutive specialties with the same date share it."""
+    groups = []
+    for code, until in specialties:
+        if groups and groups[-1][1] == until:
+            groups[-1][0].append(_code(code))
+        else:
+            groups.append(([_code(code)], until))
+    return ';'.join(f'{",".join(codes)}:{_yymmdd(until)}' for codes, until in groups)
+
+
+def payload_text(kid, serial, name, masked_id, number, specialties, use_until, version=VERSION):
+    """The signed text. `specialties`: [(code, date)] for RC2, [(name, date)] for RC1 (tests of cards
+    printed before RC2)."""
+    if version == 'RC2':
+        specs, until = _specialties_rc2(specialties), _yymmdd(use_until)
+    elif version == 'RC1':
+        specs, until = ';'.join(f'{_clean(n)}:{d:%Y%m%d}' for n, d in specialties), f'{use_until:%Y%m%d}'
+    else:
+        raise ValueError(f'unknown payload version {version!r}')
+    return '|'.join([version, kid, _clean(serial), _clean(name), _clean(masked_id), _clean(number), specs, until])
+
+
+def sign(serial, name, masked_id, number, specialties, use_until, key_dir=None, kid=None, version=VERSION):
+    """The compact signed payload for a certificate's facts (specialties as payload_text takes them)."""
     kid, key = private_key(key_dir, kid)
-    text = payload_text(kid, serial, name, masked_id, number, specialties, use_until).encode('utf-8')
+    text = payload_text(kid, serial, name, masked_id, number, specialties, use_until, version).encode('utf-8')
     return f'{_b64(text)}~{_b64(key.sign(text))}'
 
 
 def qr_text(url, serial, person, registration, specialties, use_until):
-    """The QR text of a certificate: its verification URL, '#', the signed payload (the holder's
-    name and masked ID number, 注册编号, specialties with validity, 使用有效期)."""
+    """The QR text of a certificate: its verification URL, '#', the signed RC2 payload (the holder's
+    name and masked ID number, 注册编号, specialties as [(code, valid until)], 使用有效期)."""
     from backoffice.validators import mask_id_number
     return url + '#' + sign(serial, person.name, mask_id_number(person.id_number), registration.full_number,
                             specialties, use_until)
 
 
-def _date(text):
-    return datetime.datetime.strptime(text, '%Y%m%d').date()
+def _date(text, version='RC1'):
+    """A signed date: YYYYMMDD in RC1, YYMMDD (20YY) in RC2."""
+    if not re.fullmatch(r'\d{8}' if version == 'RC1' else r'\d{6}', text):
+        raise ValueError(text)
+    return datetime.datetime.strptime(text if version == 'RC1' else '20' + text, '%Y%m%d').date()
 
 
-def verify(compact, keys):
-    """Check a compact payload (or a whole QR text) offline with published keys {kid: base64}.
-    Returns the certified facts as a dict, or None for a bad signature, an unknown key or bad form."""
+def _parse_specialties(version, specs, names):
+    """([(name, date)], unknown codes) of the signed specialties field."""
+    if version == 'RC1':
+        return [(n, _date(d)) for n, d in (s.rsplit(':', 1) for s in specs.split(';') if s)], []
+    out, unknown = [], []
+    for group in specs.split(';') if specs else []:
+        codes, until = group.split(':')
+        until = _date(until, version)
+        for code in codes.split(','):
+            _code(code)
+            name = names.get(code)
+            if name is None:            # a code the verifier's table does not know (an older table)
+                unknown.append(code)
+                name = f'专业代码 {code}'
+            out.append((name, until))
+    return out, unknown
+
+
+def verify(compact, keys, specialties=None):
+    """Check a compact payload (or a whole QR text) offline with the published documents: keys
+    {kid: base64} and, for RC2, specialties {code: name}. Accepts RC2 and RC1 alike.
+    Returns the certified facts as a dict, or None for a bad signature, an unknown key or bad form:
+    {'version', 'kid', 'serial', 'name', 'id_number' (masked), 'number', 'specialties': [(name, date)],
+    'use_until', 'unknown_codes'}. A correctly signed RC2 code missing from `specialties` is not a forgery:
+    it is named '专业代码 <code>' and listed in 'unknown_codes' (fetch the table again)."""
     compact = compact.split('#', 1)[-1].strip()
     try:
         text_part, sig_part = compact.split('~')
@@ -244,18 +320,18 @@ def verify(compact, keys):
         fields = text.decode('utf-8').split('|')
     except (ValueError, binascii.Error, UnicodeError):
         return None
-    if len(fields) != 8 or fields[0] != VERSION or fields[1] not in keys:
+    if len(fields) != 8 or fields[0] not in VERSIONS or fields[1] not in keys:
         return None
     try:
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[fields[1]]))
         public.verify(signature, text)
     except (InvalidSignature, ValueError, binascii.Error):
         return None
-    _, kid, serial, name, masked_id, number, specs, use_until = fields
+    version, kid, serial, name, masked_id, number, specs, use_until = fields
     try:
-        specialties = [(n, _date(d)) for n, d in (s.rsplit(':', 1) for s in specs.split(';') if s)]
-        until = _date(use_until)
+        named, unknown = _parse_specialties(version, specs, specialties or {})
+        until = _date(use_until, version)
     except ValueError:
         return None
-    return {'kid': kid, 'serial': serial, 'name': name, 'id_number': masked_id, 'number': number,
-            'specialties': specialties, 'use_until': until}
+    return {'version': version, 'kid': kid, 'serial': serial, 'name': name, 'id_number': masked_id,
+            'number': number, 'specialties': named, 'use_until': until, 'unknown_codes': unknown}

@@ -7,8 +7,13 @@ each November/December) it falls back to Monday–Friday minus HOLIDAYS, and
 `uncovered_years()` tells the administrators' home page to warn about it.
 """
 import datetime
+import functools
 
 import chinese_calendar
+
+# The package answers by scanning its holiday table on every call; the schedule is fixed once
+# published, so each day's answer is kept (a raised NotImplementedError is never cached).
+_official_workday = functools.lru_cache(maxsize=8192)(chinese_calendar.is_workday)
 
 
 def _holiday_set(holidays):
@@ -34,7 +39,7 @@ def is_workday(day, holidays=()):
     if day in holidays:
         return False
     try:
-        return chinese_calendar.is_workday(day)
+        return _official_workday(day)
     except NotImplementedError:
         return day.weekday() < 5
 

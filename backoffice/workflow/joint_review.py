@@ -11,7 +11,9 @@ import datetime
 
 from flask import current_app, has_app_context
 
-from models import (ApplicationSpecialty, JointOpinion, JointReviewerSpecialty, Specialty, database, now)
+from peewee import JOIN
+
+from models import (ApplicationSpecialty, JointOpinion, JointReviewerSpecialty, Specialty, User, database, now)
 
 from backoffice import audit
 from backoffice.roles import JOINT_REVIEWER, REVIEWER
@@ -48,8 +50,21 @@ def joint_specialties(app):
 
 
 def opinions(app):
-    return list(JointOpinion.select(JointOpinion, Specialty).join(Specialty)
+    """The opinions of app in specialty order, each with its specialty and reviewer (one query)."""
+    return list(JointOpinion.select(JointOpinion, Specialty, User).join(Specialty)
+                .switch(JointOpinion).join(User, JOIN.LEFT_OUTER, on=(JointOpinion.reviewer == User.id),
+                                           attr='reviewer')
                 .where(JointOpinion.application == app).order_by(Specialty.sort))
+
+
+# `reads` below: an object whose joint_specialties() and opinions() answer for app once per page or
+# check (rules.Facts); without it each function reads them itself.
+def _specs(app, reads):
+    return reads.joint_specialties() if reads is not None else joint_specialties(app)
+
+
+def _opinions(app, reads):
+    return reads.opinions() if reads is not None else opinions(app)
 
 
 def status(opinion, today=None):
@@ -65,13 +80,14 @@ def days_left(opinion, today=None):
     return working_days_between(today or datetime.date.today(), opinion.due_on, _config('HOLIDAYS', []))
 
 
-def send_problem(app):
+def send_problem(app, reads=None):
     """Why the joint review cannot be requested now (a Chinese message), or None."""
     if app.state != 'accepted':
         return '只有已受理（审查中）的申请才能送会审'
-    if not joint_specialties(app):
+    if not _specs(app, reads):
         return '该申请没有需要会审的专业'
-    if JointOpinion.select().where(JointOpinion.application == app).exists():
+    if (bool(reads.opinions()) if reads is not None
+            else JointOpinion.select().where(JointOpinion.application == app).exists()):
         return '该申请已送会审，不能重复发送'
     return None
 
@@ -157,14 +173,14 @@ def record_opinion(opinion_id, actor, opinion, reason='', today=None):
     return JointOpinion.get_by_id(row.id)
 
 
-def decision_blocker(app, today=None):
+def decision_blocker(app, today=None, reads=None):
     """Why the decision on app must wait for the joint review (a Chinese message), or None."""
     if app.state != 'accepted':
         return None
-    specs = joint_specialties(app)
+    specs = _specs(app, reads)
     if not specs:
         return None
-    rows = opinions(app)
+    rows = _opinions(app, reads)
     if not rows:
         return (f'本申请涉及需会审的专业（{"、".join(s.name for s in specs)}），'
                 '须先“送会审”，待会审意见返回或会审期限届满后方可作出决定')
@@ -177,14 +193,16 @@ def decision_blocker(app, today=None):
     return None
 
 
-def summary(app, user, today=None):
-    """What the application page shows: the opinions, whether this user may send, what blocks a decision."""
+def summary(app, user, today=None, reads=None):
+    """What the application page shows: the opinions, whether this user may send, what blocks a decision.
+    No specialty needing a joint review: nothing to show, and the opinions are not read."""
     today = today or datetime.date.today()
-    rows = opinions(app)
+    needed = bool(_specs(app, reads))
+    rows = _opinions(app, reads) if needed else []
     return {
-        'needed': bool(joint_specialties(app)),
+        'needed': needed,
         'rows': [(r, status(r, today), days_left(r, today)) for r in rows],
         'labels': STATUS_LABELS,
-        'can_send': getattr(user, 'role', None) == REVIEWER and send_problem(app) is None,
-        'blocker': decision_blocker(app, today),
+        'can_send': getattr(user, 'role', None) == REVIEWER and send_problem(app, reads) is None,
+        'blocker': decision_blocker(app, today, reads),
     }

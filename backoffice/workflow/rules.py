@@ -3,8 +3,10 @@ rule holds, or a Chinese message saying what is wrong and what to do."""
 
 import datetime
 
-from models import (Application, ApplicationSpecialty, ExternalRegistration, Material,
-                    Qualification, RegisteredSpecialty, Registration, RefusalGround, Sanction, Specialty)
+import peewee
+
+from models import (Application, ApplicationRefusalGround, ApplicationSpecialty, Enterprise, ExternalRegistration,
+                    Material, Qualification, RegisteredSpecialty, Registration, RefusalGround, Sanction, Specialty)
 from models import MATERIAL_KINDS
 
 from backoffice.validators import ValidationError, age_on, validate_id_number
@@ -39,16 +41,112 @@ def material_kinds(app):
     return {m.kind for m in Material.select(Material.kind).where(Material.application == app)}
 
 
+class Facts:
+    """What the rules (and the application page) read about one application, each read at most once.
+
+    A TransitionContext carries one: the rules of one check, one report or one page share its reads
+    instead of each asking the database again. It lives no longer than that context, so it never
+    holds a read across a change."""
+
+    def __init__(self, app):
+        self.app = app
+        self._cache = {}
+
+    def _once(self, key, load):
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
+
+    def _specialty_rows(self):
+        return list(Specialty.select(Specialty, ApplicationSpecialty.id.alias('chosen_as'))
+                    .join(ApplicationSpecialty).where(ApplicationSpecialty.application == self.app)
+                    .order_by(Specialty.sort).objects())
+
+    def specialties(self):
+        """The chosen specialties in display order (chosen_specialties)."""
+        return self._once('specialties', self._specialty_rows)
+
+    def specialties_as_chosen(self):
+        """The chosen specialties in the order they were chosen."""
+        return sorted(self.specialties(), key=lambda s: s.chosen_as)
+
+    def joint_specialties(self):
+        """The chosen specialties that need a joint review (joint_review.joint_specialties)."""
+        return [s for s in self.specialties() if s.joint_review]
+
+    def qualifications(self):
+        """person_qualifications of the applicant, each with its specialty."""
+        person = self.app.person
+        return self._once('qualifications', lambda: list(
+            Qualification.select(Qualification, Specialty).join(Specialty)
+            .where((Qualification.person == person) | (Qualification.holder_id_number == person.id_number))
+            .order_by(Qualification.id)))
+
+    def materials(self):
+        return self._once('materials', lambda: list(
+            Material.select().where(Material.application == self.app).order_by(Material.id)))
+
+    def material_kinds(self):
+        return {m.kind for m in self.materials()}
+
+    def _registration(self):
+        """(active registration with its enterprise's id and name, or None; {specialty id: its active
+        RegisteredSpecialty}) in one query (a person has at most one active registration)."""
+        def load():
+            rows = list(Registration.select(Registration, Enterprise.id, Enterprise.name, RegisteredSpecialty)
+                        .join(Enterprise)
+                        .switch(Registration)
+                        .join(RegisteredSpecialty, peewee.JOIN.LEFT_OUTER,
+                              on=((RegisteredSpecialty.registration == Registration.id)
+                                  & (RegisteredSpecialty.state == 'active')), attr='active_rs')
+                        .where((Registration.person == self.app.person_id) & (Registration.state == 'active'))
+                        .order_by(Registration.id, RegisteredSpecialty.id))
+            if not rows:
+                return None, {}
+            reg = rows[0]
+            return reg, {r.active_rs.specialty_id: r.active_rs for r in rows
+                         if r.id == reg.id and getattr(r, 'active_rs', None) is not None
+                         and r.active_rs.id is not None}
+        return self._once('registration', load)
+
+    def active_registration(self):
+        """active_registration of the applicant, with its enterprise's id and name."""
+        return self._registration()[0]
+
+    def active_specialties(self):
+        """{specialty id: RegisteredSpecialty} of the active registration's active specialties."""
+        return self._registration()[1]
+
+    def opinions(self):
+        """The joint-review opinions (joint_review.opinions)."""
+        return self._once('opinions', lambda: joint_review.opinions(self.app))
+
+    def refusal_grounds(self):
+        """(every refusal ground, the grounds recorded on this application in the order recorded), one read."""
+        def load():
+            chosen = ApplicationRefusalGround.alias()
+            rows = list(RefusalGround.select(RefusalGround, chosen.id.alias('chosen_id'))
+                        .join(chosen, peewee.JOIN.LEFT_OUTER,
+                              on=((chosen.ground == RefusalGround.id) & (chosen.application == self.app.id)))
+                        .order_by(RefusalGround.id, chosen.id).objects())
+            grounds = []
+            for g in rows:
+                if not grounds or grounds[-1].id != g.id:
+                    grounds.append(g)
+            return grounds, sorted((g for g in rows if g.chosen_id is not None), key=lambda g: g.chosen_id)
+        return self._once('refusal_grounds', load)
+
+
 # --- rules ---------------------------------------------------------------
 
 def specialties_chosen(ctx):
-    if not chosen_specialties(ctx.app):
+    if not ctx.facts.specialties():
         return '请至少选择一个注册专业'
 
 
 def qualified_for_specialties(ctx):
-    held = {q.specialty_id for q in person_qualifications(ctx.app.person)}
-    missing = [s.name for s in chosen_specialties(ctx.app) if s.id not in held]
+    held = {q.specialty_id for q in ctx.facts.qualifications()}
+    missing = [s.name for s in ctx.facts.specialties() if s.id not in held]
     if missing:
         return f'资格库中没有您的以下专业资格，不能申请注册：{"、".join(missing)}'
 
@@ -56,8 +154,8 @@ def qualified_for_specialties(ctx):
 def identity_matches_qualification(ctx):
     """FAQ 8: the real-name identity must match the 资格库 record."""
     person = ctx.app.person
-    chosen = {s.id for s in chosen_specialties(ctx.app)}
-    for q in person_qualifications(person):
+    chosen = {s.id for s in ctx.facts.specialties()}
+    for q in ctx.facts.qualifications():
         if chosen and q.specialty_id not in chosen:
             continue
         if q.holder_name != person.name or q.holder_id_number != person.id_number:
@@ -67,24 +165,24 @@ def identity_matches_qualification(ctx):
 
 def within_window_or_continuing_education(ctx):
     """Apply within 3 years of the certificate's issue, or prove continuing education."""
-    chosen = {s.id for s in chosen_specialties(ctx.app)}
+    chosen = {s.id for s in ctx.facts.specialties()}
     limit = add_years(ctx.today, -QUALIFICATION_WINDOW_YEARS)
-    late = [q for q in person_qualifications(ctx.app.person)
+    late = [q for q in ctx.facts.qualifications()
             if q.specialty_id in chosen and q.issue_date < limit]
-    if late and 'continuing_education' not in material_kinds(ctx.app):
+    if late and 'continuing_education' not in ctx.facts.material_kinds():
         return ('资格证书签发已超过3年，须上传继续教育证明：'
                 + '、'.join(q.specialty.name for q in late))
 
 
 def no_active_registration(ctx):
-    reg = active_registration(ctx.app.person)
+    reg = ctx.facts.active_registration()
     if reg is not None:
         return (f'您已在“{reg.enterprise.name}”注册（注册编号 {reg.number}），'
                 '一人只能在一个单位注册；变更单位须先办理注销，再申请重新注册')
 
 
 def has_active_registration(ctx):
-    if active_registration(ctx.app.person) is None:
+    if ctx.facts.active_registration() is None:
         return '您目前没有有效的注册，不能办理此项业务'
 
 
@@ -97,7 +195,7 @@ def enterprise_verified(ctx):
 
 
 def same_enterprise_as_registration(ctx):
-    reg = active_registration(ctx.app.person)
+    reg = ctx.facts.active_registration()
     if reg is not None and ctx.app.enterprise_id != reg.enterprise_id:
         return f'延续注册的聘用企业须为当前注册单位“{reg.enterprise.name}”；变更单位请先注销再重新注册'
 
@@ -129,13 +227,11 @@ def _renewal_earliest_days():
 
 
 def renewal_window(ctx):
-    reg = active_registration(ctx.app.person)
-    if reg is None:
+    if ctx.facts.active_registration() is None:
         return None
-    registered = {rs.specialty_id: rs for rs in RegisteredSpecialty.select().where(
-        (RegisteredSpecialty.registration == reg) & (RegisteredSpecialty.state == 'active'))}
+    registered = ctx.facts.active_specialties()
     problems = []
-    for s in chosen_specialties(ctx.app):
+    for s in ctx.facts.specialties():
         rs = registered.get(s.id)
         if rs is None:
             problems.append(f'{s.name}未注册，不能延续')
@@ -152,12 +248,10 @@ def renewal_window(ctx):
 
 
 def addition_specialties_new(ctx):
-    reg = active_registration(ctx.app.person)
-    if reg is None:
+    if ctx.facts.active_registration() is None:
         return None
-    registered = {rs.specialty_id for rs in RegisteredSpecialty.select().where(
-        (RegisteredSpecialty.registration == reg) & (RegisteredSpecialty.state == 'active'))}
-    again = [s.name for s in chosen_specialties(ctx.app) if s.id in registered]
+    registered = ctx.facts.active_specialties()
+    again = [s.name for s in ctx.facts.specialties() if s.id in registered]
     if again:
         return f'以下专业已经注册，不能增项：{"、".join(again)}'
 
@@ -170,7 +264,9 @@ def no_external_conflict(ctx):
              & (ExternalRegistration.active == True))  # noqa: E712
     if ent is not None:
         query &= (ExternalRegistration.enterprise_uscc != ent.uscc)
-    other = ExternalRegistration.get_or_none(query)
+    other = (ExternalRegistration.select(ExternalRegistration.id, ExternalRegistration.category,   # what the message names
+                                        ExternalRegistration.reg_number, ExternalRegistration.enterprise_name)
+             .where(query).first())
     if other is not None:
         where = f'在“{other.enterprise_name}”' if other.enterprise_name else ''
         return (f'全国建筑市场监管公共服务平台显示您已{where}注册为{other.category}'
@@ -178,7 +274,8 @@ def no_external_conflict(ctx):
 
 
 def no_other_open_application(ctx):
-    other = (Application.select().where(
+    other = (Application.select(Application.id, Application.number, Application.business_type,  # what the message names
+                                Application.state).where(
         (Application.person == ctx.app.person) & (Application.id != ctx.app.id)
         & (Application.state.in_(OPEN_STATES)) & (Application.state != 'draft')
         & (Application.business_type != 'info_change')
@@ -226,7 +323,7 @@ def cancel_reasons_chosen(ctx):
 
 def required_materials(*kinds):
     def rule(ctx):
-        have = material_kinds(ctx.app)
+        have = ctx.facts.material_kinds()
         missing = [MATERIAL_KINDS[k] for k in kinds if k not in have]
         if missing:
             return f'请上传申报材料：{"、".join(missing)}'
@@ -247,7 +344,7 @@ def info_change_valid(ctx):
             validate_id_number(app.new_id_number)
         except ValidationError as exc:
             problems.append(f'新身份证号码：{exc.message}')
-    have = material_kinds(app)
+    have = ctx.facts.material_kinds()
     for kind in ('id_front', 'id_back', 'change_proof'):
         if kind not in have:
             problems.append(f'请上传{MATERIAL_KINDS[kind]}')
@@ -321,7 +418,7 @@ refusal_grounds_given.field = 'grounds'
 
 def joint_review_complete(ctx):
     """会审: no decision before every requested opinion is in or its clock has run out."""
-    return joint_review.decision_blocker(ctx.app, ctx.today)
+    return joint_review.decision_blocker(ctx.app, ctx.today, reads=ctx.facts)
 
 
 RULE_LABELS = {

@@ -42,6 +42,11 @@ class TransitionContext:
     comment: str
     data: dict
     today: datetime.date
+    facts: Optional[rules.Facts] = None      # the rules' reads of this application, each made once
+
+    def __post_init__(self):
+        if self.facts is None:
+            self.facts = rules.Facts(self.app)
 
 
 # Rules checked when an applicant submits (or resubmits after 补正 / 退回).
@@ -234,21 +239,26 @@ OVERRIDABLE = ('accept', 'approve')
 OVERRIDE_FIELD = 'override_reason'
 
 
-def failed_checks(app, actor, name, today=None):
+def failed_checks(app, actor, name, today=None, facts=None, results=None):
     """[(label, message)] of the automatic checks that fail now and that transition `name` would have
-    to override (empty when name is not in OVERRIDABLE or every check passes)."""
+    to override (empty when name is not in OVERRIDABLE or every check passes).
+
+    facts: the application's reads to share (rules.Facts); results: {rule name: message} of checks
+    already run now (what review() passes, so that no check runs twice)."""
     t = get_transition(name, app.business_type)
     if t is None or name not in OVERRIDABLE:
         return []
     hard = {g.__name__ for g in t.guards}
     report_rules = [r for r in _report_rules(app) if r.__name__ not in hard]
-    ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today())
-    return [(rules.label(r), msg) for r, msg in ((r, r(ctx)) for r in report_rules) if msg]
+    if results is None:
+        ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today(), facts)
+        results = {r.__name__: r(ctx) for r in report_rules}
+    return [(rules.label(r), results[r.__name__]) for r in report_rules if results[r.__name__]]
 
 
 def _check_override(ctx):
     """A failed automatic check needs an explicit reason; the view never decides this."""
-    failed = failed_checks(ctx.app, ctx.actor, ctx.transition.name, ctx.today)
+    failed = failed_checks(ctx.app, ctx.actor, ctx.transition.name, ctx.today, facts=ctx.facts)
     ctx.data['overridden'] = [label for label, _msg in failed]
     if not failed:
         return
@@ -377,15 +387,29 @@ def perform_many(application_ids, name, actor, comment='', today=None, **data):
     return len(apps)
 
 
-def rule_report(app, actor, today=None):
+def rule_report(app, actor, today=None, facts=None):
     """Every automatic check for this application, run now: [(label, message or None)].
 
     What the reviewer sees before deciding: the submission rules of the business type and
     the rules a decision re-checks, each passed (None) or failed (the message).
     """
+    return [(rules.label(rule), msg) for rule, msg in _run_report(app, actor, today, facts)]
+
+
+def _run_report(app, actor, today=None, facts=None):
     t = get_transition('approve', app.business_type) or get_transition('submit', app.business_type)
-    ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today())
-    return [(rules.label(rule), rule(ctx)) for rule in _report_rules(app)]
+    ctx = TransitionContext(app, actor, t, '', {}, today or datetime.date.today(), facts)
+    return [(rule, rule(ctx)) for rule in _report_rules(app)]
+
+
+def review(app, actor, names, today=None, facts=None):
+    """What the application page shows before a decision, each check run once:
+    (rule_report, {name: failed_checks} for the transitions `names` that are OVERRIDABLE)."""
+    ran = _run_report(app, actor, today, facts)
+    results = {rule.__name__: msg for rule, msg in ran}
+    overrides = {name: failed_checks(app, actor, name, today, results=results)
+                 for name in names if name in OVERRIDABLE}
+    return [(rules.label(rule), msg) for rule, msg in ran], overrides
 
 
 def _report_rules(app):

@@ -6,11 +6,12 @@ from wtforms import SelectField, SelectMultipleField
 from wtforms import validators as wv
 
 from backoffice import audit
-from backoffice.api import clients
+from backoffice.api import clients, readlog
 from backoffice.api.scopes import SCOPES
 from backoffice.roles import ADMIN, SUPERVISOR
 from backoffice.validators import ValidationError
-from models import ApiClient
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter
+from models import ApiClient, ApiReadLog
 from flask_login import current_user
 
 from .base import SecureModelView
@@ -98,6 +99,22 @@ class ApiClientView(SecureModelView):
         flash(f'已停用 {count} 个客户端', 'success')
 
 
+class _ReadPersonFilter(BasePeeweeFilter):
+    """人员编号: point reads of the person and the feed pages that delivered the person's registrations."""
+
+    def __init__(self):
+        super().__init__(ApiReadLog.person_id, '人员编号（含变更数据流）')
+
+    def validate(self, value):
+        return str(value).strip().isdigit() and int(value) < 2 ** 63
+
+    def apply(self, query, value):
+        return query.where(readlog.read_person(int(value)))
+
+    def operation(self):
+        return '等于'
+
+
 class ApiReadLogView(SecureModelView):
     read_roles = (SUPERVISOR, ADMIN)
     column_list = ('created_at', 'client', 'resource', 'query', 'person_id')
@@ -106,6 +123,6 @@ class ApiReadLogView(SecureModelView):
     column_formatters = {'resource': lambda v, c, m, n: {
         'person': '注册人员查询', 'registration_list': '注册记录列表', 'registration_feed': '注册变更数据流',
         'application': '申请状态查询', 'certificate': '证书核验'}.get(m.resource, m.resource)}
-    column_filters = ('created_at', 'resource', 'person_id')
+    column_filters = ('created_at', 'resource', _ReadPersonFilter())
     column_default_sort = ('id', True)
     simple_list_pager = True

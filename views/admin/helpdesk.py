@@ -28,7 +28,14 @@ def _found(now=None):
     data = session.get(FOUND_KEY) or {}
     if data.get('user') != current_user.id:
         return {}
-    return {int(pid): at for pid, at in (data.get('ids') or {}).items() if now - at < FOUND_TTL}
+    found = {}
+    # kept as one string "id:time id:time …": the session cookie is signed and read on every
+    # request, and one string costs a third of a dict of MAX_FOUND entries to encode and check
+    for item in str(data.get('ids') or '').split():
+        pid, _, at = item.partition(':')
+        if pid.isdigit() and at.isdigit() and now - int(at) < FOUND_TTL:
+            found[int(pid)] = int(at)
+    return found
 
 
 def _remember(people):
@@ -38,7 +45,7 @@ def _remember(people):
         found.pop(p.id, None)
         found[p.id] = now
     keep = sorted(found.items(), key=lambda item: item[1])[-MAX_FOUND:]
-    session[FOUND_KEY] = {'user': current_user.id, 'ids': {str(pid): at for pid, at in keep}}
+    session[FOUND_KEY] = {'user': current_user.id, 'ids': ' '.join(f'{pid}:{at}' for pid, at in keep)}
 
 
 class HelpdeskView(RoleMixin, BaseView):

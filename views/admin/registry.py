@@ -8,6 +8,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters as pf
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
+from peewee import JOIN
 from markupsafe import Markup, escape
 from wtforms import PasswordField, SelectField
 from wtforms import validators as wv
@@ -21,7 +22,7 @@ from backoffice.roles import (ACCEPTOR, ADMIN, PROVINCIAL, REVIEWER, ROLES, SUPE
 from backoffice.validators import (ValidationError, age_on, id_number_facts, mask_id_number, normalize_id_number,
                                    validate_id_number, validate_mobile, validate_uscc)
 from models import (EDUCATIONS, MATERIAL_KINDS, Application, AuditEvent, Enterprise, ExternalRegistration, Person, Province,
-                    Qualification, RefusalGround, RegisteredSpecialty, Registration, Specialty, User,
+                    Qualification, RegisteredSpecialty, Registration, Specialty, User,
                     now)
 
 from .base import DomainCheck, SecureModelView, Unique
@@ -333,29 +334,46 @@ class ApplicationView(SecureModelView):
         return {'name': view.name, 'row': nxt, 'list_url': url_for(f'{view.endpoint}.index_view'),
                 'url': url_for(f'{view.endpoint}.details_view', id=nxt.id) if nxt else None}
 
+    def _details_row(self, id):
+        """get_one for the application page: the application with its person, enterprise and the
+        enterprise's province in one query (the same scope; a miss is answered by get_one)."""
+        from backoffice.urls import parse_id
+        pk = parse_id(id)
+        if pk is None:
+            return None
+        query = (Application.select(Application, Person, Enterprise, Province).join(Person)
+                 .switch(Application).join(Enterprise, JOIN.LEFT_OUTER)
+                 .join(Province, JOIN.LEFT_OUTER, on=(Enterprise.province == Province.id), attr='province'))
+        row = self.scope(query).where(Application.id == pk).first()
+        return row if row is not None else self.get_one(id)
+
     def _render_details(self, app, errors=None, form=None, done=None):
-        events = list(AuditEvent.select().where(AuditEvent.application == app).order_by(AuditEvent.id))
+        # issue 15: every read once (rules.Facts shared by the page and its automatic checks), related
+        # rows joined, no query per row
+        events = list(AuditEvent.select(AuditEvent, User.id, User.name)      # the actor's name only
+                      .join(User, JOIN.LEFT_OUTER, on=(AuditEvent.actor == User.id), attr='actor')
+                      .where(AuditEvent.application == app).order_by(AuditEvent.id))
+        facts, user = rules.Facts(app), current_user._get_current_object()
         quals = [(q, q.holder_name == app.person.name, q.holder_id_number == app.person.id_number)
-                 for q in rules.person_qualifications(app.person)]
-        actions = transitions.available(app, current_user)
-        overrides = {t.name: transitions.failed_checks(app, current_user, t.name)
-                     for t in actions if t.name in transitions.OVERRIDABLE}
+                 for q in facts.qualifications()]
+        actions = transitions.available(app, user)
+        checks, overrides = transitions.review(app, user, [t.name for t in actions], facts=facts)
+        grounds, refusal_grounds = facts.refusal_grounds()
         return self.render(self.details_template, model=app, events=events, actions=actions,
-                           checks=transitions.rule_report(app, current_user), quals=quals, overrides=overrides,
+                           checks=checks, quals=quals, overrides=overrides,
                            age=age_on(app.person.birth_date, datetime.date.today()),
-                           specialties=[a.specialty for a in app.specialties],
-                           materials=list(app.materials), grounds=list(RefusalGround.select()),
-                           refusal_grounds=[g.ground for g in app.refusal_grounds],
+                           specialties=facts.specialties_as_chosen(),
+                           materials=facts.materials(), grounds=grounds, refusal_grounds=refusal_grounds,
                            states=states.STATES, types=states.BUSINESS_TYPES, kinds=MATERIAL_KINDS,
                            action_label=transitions.action_label, role_labels=ROLES,
                            return_url=self.get_url('.index_view'), mask=mask_id_number,
-                           joint=joint_review.summary(app, current_user), deadline=deadline_state(app),
+                           joint=joint_review.summary(app, user, reads=facts), deadline=deadline_state(app),
                            errors=errors, form=form or {}, override_field=transitions.OVERRIDE_FIELD,
                            next_item=self._next_in_queue(done, app.id) if done else None)
 
     @expose('/details/')
     def details_view(self):
-        app = self.get_one(request.args.get('id'))
+        app = self._details_row(request.args.get('id'))
         if app is None:
             flash('申请不存在', 'error')
             return redirect(self.get_url('.index_view'))
@@ -384,7 +402,7 @@ class ApplicationView(SecureModelView):
         except states.WorkflowError as exc:
             if exc.kind == 'permission':
                 abort(403)
-            row = self.get_one(app_id)
+            row = self._details_row(app_id)
             if row is None:
                 flash('申请不存在', 'error')
                 return redirect(self.get_url('.index_view'))

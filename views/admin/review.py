@@ -1,10 +1,13 @@
 """Review queues (受理, 审查): what waits for each role, oldest first, with per-row and batch decisions."""
+from types import SimpleNamespace
+
 from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from backoffice.workflow import transitions, states
 from backoffice.roles import ACCEPTOR, REVIEWER
@@ -47,6 +50,25 @@ def _by_enterprise(value):
 
 def _deadline(view, context, model, name):
     return deadline_badge(model)
+
+
+class _QueueRowAction(TemplateLinkRowAction):
+    """A queue row's decision button (admin/queue_actions.html): drawn once per page and business type
+    with placeholders for the row's id and number, which each row then fills in (a macro call per row
+    cost more than the rest of the row's cell; issue 15)."""
+    ID, NUMBER = 'ROWIDzq9x', 'ROWNUMzq9x'
+
+    def render(self, context, row_id, row):
+        cache = context.resolve('row_html_cache')
+        here = str(context.resolve('return_url'))
+        if not isinstance(cache, dict) or not isinstance(row.id, int) or self.ID in here or self.NUMBER in here:
+            return super().render(context, row_id, row)
+        key = (id(self), row.business_type)
+        html = cache.get(key)
+        if html is None:
+            stub = SimpleNamespace(id=self.ID, number=self.NUMBER, business_type=row.business_type)
+            html = cache[key] = str(super().render(context, self.ID, stub))
+        return Markup(html.replace(self.NUMBER, str(escape(row.number))).replace(self.ID, str(row.id)))
 
 
 class QueueView(ApplicationView):
@@ -107,7 +129,7 @@ class AcceptQueueView(QueueView):
     order_note = '按上报日期排序，最早上报的在前'
     column_formatters = dict(QueueView.column_formatters,
                              reported_at=lambda v, c, m, n: m.reported_at.date() if m.reported_at else '—')
-    column_extra_row_actions = [TemplateLinkRowAction('queue_actions.accept_row', '受理')]
+    column_extra_row_actions = [_QueueRowAction('queue_actions.accept_row', '受理')]
 
     @action('accept', '批量受理', '确定受理所选申请吗？')
     def action_accept(self, ids):
@@ -119,7 +141,7 @@ class ReviewQueueView(QueueView):
     waiting_states = ('accepted',)
     column_default_sort = [('deadline', False), ('id', False)]
     order_note = '按办理期限排序，期限最早的在前'
-    column_extra_row_actions = [TemplateLinkRowAction('queue_actions.approve_row', '准予注册')]
+    column_extra_row_actions = [_QueueRowAction('queue_actions.approve_row', '准予注册')]
 
     @action('approve', '批量准予注册', '确定对所选申请作出准予注册决定吗？')
     def action_approve(self, ids):

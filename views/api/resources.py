@@ -1,6 +1,6 @@
 """The API's routes: each reads its arguments, authenticates the bearer token, and calls backoffice.api."""
 import functools
-import json
+import orjson
 
 from flask import Response, g, request
 from flask_smorest import Blueprint
@@ -114,9 +114,9 @@ def changes(client, args):
     返回序号大于 cursor 的注册变更（注册生效、增项、延续、个人信息变更、专业到期、失效、注销），按序号排列；
     把返回的 next_cursor 作为下一次的 cursor。变更按提交顺序编号，断点续读不丢不重。省级客户端只收到本省的变更。
     """
-    # already JSON-ready (feed.page): sent as it is, without a second pass through the schema
-    return Response(json.dumps(feed.page(client, args['cursor'], args['limit']), ensure_ascii=False),
-                    mimetype='application/json')
+    # already JSON-ready (feed.page): sent as it is, without a second pass through the schema, and
+    # encoded by orjson (the standard encoder took a quarter of a page's time, bench/api_feed_bench.py)
+    return Response(orjson.dumps(feed.page(client, args['cursor'], args['limit'])), mimetype='application/json')
 
 
 @bp.route('/enterprises')

@@ -1,0 +1,100 @@
+"""The database plumbing the hot paths rely on (issue 10): db.Prepared (a query's SQL composed once per
+database), db.loaded / Prepared.instances, the pooled SQLite connections, and public pages that set
+no session cookie."""
+import datetime
+import os
+import tempfile
+
+import peewee as pw
+import pytest
+
+from backoffice import db as dbmod
+from models import Person, Registration, database
+
+from .conftest import make_enterprise, make_person, make_registration
+
+
+def test_prepared_substitutes_each_argument_where_it_stands(app):
+    a = make_person(name='甲一')
+    b = make_person(name='乙二', birth=datetime.date(1970, 1, 2))
+    # the arguments appear in the SQL in another order than the builder's parameters
+    q = dbmod.Prepared(lambda born_after, name: Person.select(Person.id).where(
+        (Person.name == name) & (Person.birth_date > born_after)).order_by(Person.id), arity=2)
+    assert q.rows('1980-01-01', '甲一') == [(a.id,)]
+    assert q.rows('1960-01-01', '乙二') == [(b.id,)]
+    assert q.rows('1980-01-01', '乙二') == []
+    # the same text is reused: composing happens once per database
+    sql_before = q._plan()[0]
+    q.rows('1960-01-01', '甲一')
+    assert q._plan()[0] is sql_before
+
+
+def test_prepared_instances_are_clean_models_with_python_values(app):
+    person = make_person(name='丙三')
+    q = dbmod.Prepared(lambda pid: Person.select().where(Person.id == pid))
+    [got] = q.instances(Person, person.id)
+    assert isinstance(got, Person) and got.id == person.id and got.name == '丙三'
+    assert got.birth_date == person.birth_date and isinstance(got.birth_date, datetime.date)
+    assert not got.dirty_fields
+
+
+def test_prepared_refuses_a_builder_that_drops_an_argument(app):
+    q = dbmod.Prepared(lambda pid, unused: Person.select().where(Person.id == pid), arity=2)
+    with pytest.raises(ValueError):
+        q.rows(1, 2)
+
+
+def test_prepared_recomposes_for_another_database(app):
+    """A query composed for one database is not reused for another (a rebind, or SQLite and PostgreSQL)."""
+    reg = make_registration(make_person(name='丁四'), make_enterprise())
+    q = dbmod.Prepared(lambda number: Registration.select(Registration.id).where(Registration.number == number))
+    assert q.rows(reg.number) == [(reg.id,)]
+    first = q._compiled[id(database.obj)]
+    other = pw.SqliteDatabase(':memory:')
+    saved = database.obj
+    database.initialize(other)
+    try:
+        with database.connection_context():
+            database.execute_sql('CREATE TABLE registration (id INTEGER PRIMARY KEY, number TEXT)')
+            database.execute_sql("INSERT INTO registration (id, number) VALUES (7, 'X1')")
+            assert q.rows('X1') == [(7,)]
+            assert q._compiled[id(other)][0] is other and q._compiled[id(saved)] is first
+    finally:
+        database.initialize(saved)
+
+
+def test_sqlite_files_are_pooled_and_a_rebind_closes_the_old_pool():
+    folder = tempfile.mkdtemp(prefix='pool-test-')
+    db = dbmod.make_database('sqlite:///' + os.path.join(folder, 'a.db'))
+    assert isinstance(db, dbmod.PooledSqliteDatabase)
+    assert not isinstance(dbmod.make_database('sqlite:///:memory:'), dbmod.PooledDatabase)
+    db.connect()
+    first = db.connection()
+    assert db.execute_sql('PRAGMA foreign_keys').fetchone()[0] == 1       # pragmas set on the pooled connection
+    db.close()                                                            # back to the pool, not closed
+    db.connect()
+    assert db.connection() is first                                      # the next request borrows it again
+    db.close()
+    saved = database.obj
+    database.initialize(db)
+    try:
+        dbmod.bind('sqlite:///' + os.path.join(folder, 'b.db'))
+        assert db._connections == [] and not db._in_use                  # the old pool holds nothing open
+    finally:
+        database.obj.close_all()
+        database.initialize(saved)
+
+
+@pytest.mark.parametrize('path', ['/', '/announcements', '/search', '/verify/not-a-token'])
+def test_public_pages_set_no_session_cookie(client, path):
+    """An anonymous page carries no CSRF token, so it writes no session (a cookie signed on every
+    verification request cost a tenth of its time and told nothing)."""
+    r = client.get(path)
+    assert r.status_code in (200, 400)
+    assert 'Set-Cookie' not in r.headers, r.headers.get('Set-Cookie')
+    assert 'csrf-token' not in r.get_data(as_text=True)
+
+
+def test_the_login_page_still_gets_its_token(client):
+    r = client.get('/login')
+    assert 'Set-Cookie' in r.headers and 'name="csrf_token"' in r.get_data(as_text=True)
