@@ -71,7 +71,7 @@ def test_application_page_runs_a_bounded_number_of_queries(client, users, passwo
     assert '自动核查' in page and 'id="decide-approve"' in page and 'id="decide-refuse"' in page
     assert '会审意见' in page and 'joint-opinions' in page
     assert len(seen) <= LIMIT, '\n'.join(seen)
-    assert not [q for q in seen if q.startswith('SELECT') and 'FROM "user" AS "t1" WHERE ("t1"."id" = ?)' in q][1:], \
+    assert not [q for q in seen if 'FROM "user" AS "t1" WHERE ("t1"."id" = ' in q][1:], \
         'a user read per row'
 
 

@@ -98,3 +98,27 @@ def test_public_pages_set_no_session_cookie(client, path):
 def test_the_login_page_still_gets_its_token(client):
     r = client.get('/login')
     assert 'Set-Cookie' in r.headers and 'name="csrf_token"' in r.get_data(as_text=True)
+
+
+def test_on_postgresql_a_statement_is_prepared_once_per_connection(app):
+    if not dbmod.is_postgres():
+        pytest.skip('server-side statements are PostgreSQL-only')
+    person = make_person(name='戊五')
+    q = dbmod.Prepared(lambda pid: Person.select(Person.id, Person.name).where(Person.id == pid))
+    assert q.rows(person.id) == [(person.id, '戊五')]
+    assert q.rows(person.id) == [(person.id, '戊五')]
+    prepared = database.execute_sql('SELECT name, statement FROM pg_prepared_statements').fetchall()
+    mine = [text for name, text in prepared if name == q._pg_name]
+    assert len(mine) == 1 and '$1' in mine[0] and '"person"' in mine[0]
+
+
+def test_on_postgresql_a_statement_the_server_cannot_prepare_runs_as_plain_sql(app):
+    if not dbmod.is_postgres():
+        pytest.skip('server-side statements are PostgreSQL-only')
+    person = make_person(name='己六')
+    # "$1 IS NULL": PostgreSQL cannot tell the parameter's type, so PREPARE fails
+    q = dbmod.Prepared(lambda flag: Person.select(Person.id).where((Person.id == person.id) & flag.is_null(False)))
+    with database.atomic():                     # inside a transaction the failed PREPARE is rolled back alone
+        assert q.rows('x') == [(person.id,)]
+        assert Person.select().where(Person.id == person.id).count() == 1
+    assert q._pg_ok is False and q.rows('y') == [(person.id,)]

@@ -34,8 +34,9 @@ def _queries(caplog, fn):
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger='peewee'):
         fn()
+    # '/* SELECT … */ EXECUTE …': a statement prepared on the PostgreSQL server (db.Prepared)
     return [r.getMessage() for r in caplog.records if r.name == 'peewee'
-            and r.getMessage().lstrip("('\"").upper().startswith(('SELECT', 'WITH', 'EXPLAIN'))]
+            and r.getMessage().lstrip("('\"").upper().startswith(('SELECT', 'WITH', 'EXPLAIN', '/* SELECT'))]
 
 
 def test_each_queue_row_links_and_decides_its_own_application(client, users):

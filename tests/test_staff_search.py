@@ -44,7 +44,7 @@ def select_count(caplog, fn):
     with caplog.at_level(logging.DEBUG, logger='peewee'):
         result = fn()
     queries = [r.getMessage() for r in caplog.records if r.name == 'peewee'
-               and r.getMessage().lstrip("('\"").upper().startswith(('SELECT', 'WITH', 'EXPLAIN'))]
+               and r.getMessage().lstrip("('\"").upper().startswith(('SELECT', 'WITH', 'EXPLAIN', '/* SELECT'))]
     return result, queries
 
 
