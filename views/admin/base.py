@@ -331,9 +331,7 @@ class SecureModelView(RoleMixin, ModelView):
                         g.list_note = (f'与“{word}”匹配的名称超过 {limit:,} 个，只列出了其中 {limit:,} 个的记录；'
                                        '请输入更完整的姓名或企业名称')
                     if ids:
-                        # the range of the ids bounds a walk of the table in id order (PostgreSQL)
-                        parts.append(column.in_(staff_lists.id_source(related, word, ids, limit))
-                                     & column.between(min(ids), max(ids)))
+                        parts.append(staff_lists.among(column, related, word, ids, limit))
             part = reduce(operator.or_, parts) if parts else pw.SQL('1 = 0')
             condition = part if condition is None else condition & part
         return condition
