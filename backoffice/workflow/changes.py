@@ -15,6 +15,8 @@ Writers call `record` last in their transaction (after certificates are issued o
 the audit events), so the counter row is held for the shortest time and always taken in the same
 order relative to the other counters and the audit chain head.
 """
+from peewee import SQL, fn
+
 from models import RegistrationChange, now
 
 from backoffice.db import bulk_insert
@@ -54,9 +56,11 @@ def backfill(batch=5000):
     done, last = 0, 0
     while True:
         with database.atomic():
+            # NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a subquery larger than work_mem as a
+            # plain subplan (every row against every change: a 1M backfill stalled half-way)
+            recorded = RegistrationChange.select(SQL('1')).where(RegistrationChange.registration == Registration.id)
             ids = [r for (r,) in Registration.select(Registration.id).where(
-                (Registration.id > last) & ~Registration.id.in_(RegistrationChange.select(
-                    RegistrationChange.registration))).order_by(Registration.id).limit(batch).tuples()]
+                (Registration.id > last) & ~fn.EXISTS(recorded)).order_by(Registration.id).limit(batch).tuples()]
             if not ids:
                 return done
             done += record(ids, 'registered')
