@@ -131,6 +131,9 @@ class Config:
     # Uploaded import files and job outputs are deleted after this many days (backoffice.background.retention).
     RETENTION_DAYS = int(os.environ.get('RETENTION_DAYS', '7'))
     RATELIMIT_VERIFY = os.environ.get('RATELIMIT_VERIFY', '120 per minute')
+    # the other anonymous pages (home, announcements, the API's documentation) and announcement PDFs
+    RATELIMIT_PUBLIC_PAGES = os.environ.get('RATELIMIT_PUBLIC_PAGES', '300 per minute')
+    RATELIMIT_PUBLIC_PDF = os.environ.get('RATELIMIT_PUBLIC_PDF', '30 per minute;300 per hour')
     # open API (issue 14): calls per client, token requests per address, bearer token lifetime
     RATELIMIT_API = os.environ.get('RATELIMIT_API', '600 per minute;20000 per hour')
     RATELIMIT_API_TOKEN = os.environ.get('RATELIMIT_API_TOKEN', '30 per minute')

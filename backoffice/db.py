@@ -3,6 +3,7 @@ import itertools
 import logging
 import os
 import re
+import time
 import weakref
 
 import peewee as pw
@@ -39,12 +40,47 @@ def make_database(url):
     if url.startswith(('postgresql://', 'postgres://')):
         from urllib.parse import unquote, urlparse
         u = urlparse(url)
-        return PooledPostgresqlDatabase(
+        return PingOnIdlePostgresqlDatabase(
             unquote(u.path.lstrip('/')), user=unquote(u.username or '') or None,
             password=unquote(u.password or '') or None, host=u.hostname, port=u.port or 5432,
             max_connections=int(os.environ.get('DB_POOL_SIZE', '32')), stale_timeout=300,
             autorollback=True)
     raise ValueError(f'不支持的数据库地址：{url}')
+
+
+class PingOnIdlePostgresqlDatabase(PooledPostgresqlDatabase):
+    """peewee's pool, pinging a connection on check-out only when it has rested in the pool.
+
+    peewee checks every connection it hands out with a `SELECT 1` round trip: one more statement on
+    every request, about a tenth of the verification page's database work. A connection that went
+    back to the pool less than DB_POOL_PING_AFTER seconds ago (default 5) is handed out as it is;
+    one that rested longer (the server may have restarted, a firewall may have dropped it) is
+    pinged first, and replaced when the ping fails. A connection the driver already knows is
+    broken, or that was left inside a transaction, is handled as peewee does."""
+
+    def __init__(self, *args, ping_after=None, **kwargs):
+        self._ping_after = float(os.environ.get('DB_POOL_PING_AFTER', '5') if ping_after is None else ping_after)
+        self._returned = {}          # connection key -> time.monotonic() of its last check-in
+        super().__init__(*args, **kwargs)
+
+    def _is_closed(self, conn):
+        if conn.closed:
+            return True
+        adapter = self._adapter
+        returned = self._returned.get(self.conn_key(conn))
+        if (returned is not None and time.monotonic() - returned < self._ping_after
+                and adapter.txn_status(conn) == adapter.txn_idle):
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        with self._pool_lock:
+            super()._close(conn, close_conn)
+            key = self.conn_key(conn)
+            if close_conn or key not in {self.conn_key(c) for _ts, _n, c in self._connections}:
+                self._returned.pop(key, None)
+            else:
+                self._returned[key] = time.monotonic()
 
 
 def bind(url):

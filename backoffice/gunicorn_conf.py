@@ -2,7 +2,9 @@
 
     HOST, PORT (or BIND)   address to listen on (default 127.0.0.1:5000)
     WEB_WORKERS            worker processes (default: the CPU count, at least 2)
-    WEB_THREADS            threads per worker (gthread; default 4)
+    WEB_THREADS            threads per worker (gthread; default 2)
+    WEB_MAX_REQUESTS       requests after which a worker is replaced (default 100000, ±10 %)
+    WEB_REUSE_PORT         1 (default): each worker listens on a socket of its own (SO_REUSEPORT)
     WEB_TIMEOUT            seconds before a silent worker is restarted (default 120)
     PROMETHEUS_MULTIPROC_DIR  where every process writes its metric values (backoffice.metrics); unset:
                            a fresh directory per run, removed at exit. Give the job consumer the same
@@ -17,13 +19,17 @@ import tempfile
 bind = os.environ.get('BIND') or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 worker_class = 'gthread'
 workers = int(os.environ.get('WEB_WORKERS') or max(2, os.cpu_count() or 1))
-threads = int(os.environ.get('WEB_THREADS') or 4)
+# 2 threads: with 4 the threads of a worker contend for Python's GIL; bench/load_bench.py's mixed
+# workload on PostgreSQL did 280 requests/s with 4 threads, 370 with 2 (2 workers, 2 cores)
+threads = int(os.environ.get('WEB_THREADS') or 2)
 timeout = int(os.environ.get('WEB_TIMEOUT') or 120)
 graceful_timeout = 10
 keepalive = 5
-# workers are recycled now and then (memory); the jitter keeps them from restarting together
-max_requests = 5000
-max_requests_jitter = 500
+# workers are recycled now and then (memory); the jitter keeps them from restarting together. Rarely:
+# a worker loads the app again (about 1.2 s of CPU), and at 5,000 requests the verification
+# benchmark restarted each worker every few seconds
+max_requests = int(os.environ.get('WEB_MAX_REQUESTS') or 100000)
+max_requests_jitter = max_requests // 10
 # the app is loaded in each worker after the fork: no database connection or huey storage is shared
 preload_app = False
 accesslog = '-'
@@ -78,3 +84,16 @@ def child_exit(server, worker):
 def on_exit(server):
     if _created_metrics_dir:
         shutil.rmtree(_created_metrics_dir, ignore_errors=True)
+
+
+
+# --- one listening socket per worker (SO_REUSEPORT) -------------------------------------------------
+# With one shared listening socket the worker that wakes first accepts a whole burst of new
+# connections: with kept-alive connections (a load balancer's upstream pool, bench/load_bench.py) one
+# worker served all of them on one core while the other sat idle (measured: /healthz 1,000 req/s with
+# one worker busy, 2,100 with both). With reuse_port each worker opens a socket of its own bound to the
+# address (gunicorn does this itself when reuse_port is set), and the kernel spreads new connections over
+# them. A worker that exits takes its socket with it: connections the kernel had queued on it but the
+# worker had not yet accepted are reset, which is why workers are recycled rarely (max_requests).
+# WEB_REUSE_PORT=0 goes back to the one shared socket.
+reuse_port = os.environ.get('WEB_REUSE_PORT', '1') == '1'

@@ -8,7 +8,8 @@
   older browsers): no page of the registry can be framed.
 - X-Content-Type-Options: nosniff; Referrer-Policy: strict-origin-when-cross-origin.
 - Strict-Transport-Security only when TLS is configured (HSTS_ENABLED, or PREFERRED_URL_SCHEME=https).
-- Cache-Control: no-store on everything but static files and the public announcement PDFs: pages
+- Cache-Control: no-store on everything but static files, the public announcement PDFs and the
+  published verification documents (/.well-known/…): pages
   and files carry personal data, and a shared or back-button cache must not keep them.
 
 A view that sets its own Content-Security-Policy (the sandbox on uploaded materials, views/files.py)
@@ -20,7 +21,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'")
 REFERRER_POLICY = 'strict-origin-when-cross-origin'
 # responses that may be cached: static files (no personal data) and the published announcements
-CACHEABLE_ENDPOINTS = frozenset({'static', 'admin.static', 'public.announcement_pdf'})
+CACHEABLE_ENDPOINTS = frozenset({'static', 'admin.static', 'public.announcement_pdf',
+                                 'health.registry_keys', 'health.registry_specialties'})
 
 
 def hsts_enabled(config):

@@ -289,7 +289,7 @@ def main(argv=None):
     for kind in ('gunicorn',) + (() if args.skip_dev_server else ('werkzeug',)):
         results, errors, wall = run(kind, env, data, args.users, args.seconds)
         label = ('gunicorn (Procfile web: ' + f"{os.environ.get('WEB_WORKERS') or max(2, os.cpu_count() or 1)} "
-                 f"workers × {os.environ.get('WEB_THREADS') or 4} threads)") if kind == 'gunicorn' \
+                 f"workers × {os.environ.get('WEB_THREADS') or 2} threads)") if kind == 'gunicorn' \
             else 'Werkzeug development server (threaded)'
         rates[kind] = report(label, results, errors, wall)
     if len(rates) == 2 and rates['werkzeug']:

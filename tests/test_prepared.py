@@ -122,3 +122,53 @@ def test_on_postgresql_a_statement_the_server_cannot_prepare_runs_as_plain_sql(a
         assert q.rows('x') == [(person.id,)]
         assert Person.select().where(Person.id == person.id).count() == 1
     assert q._pg_ok is False and q.rows('y') == [(person.id,)]
+
+
+def _pg_pool(ping_after):
+    """A pool of its own on the test database (not the app's), with a cursor that records what it runs."""
+    import psycopg2.extensions
+    from .conftest import database_url
+    ran = []
+
+    class Recording(psycopg2.extensions.cursor):
+        def execute(self, sql, args=None):
+            ran.append(str(sql))
+            return super().execute(sql, args)
+
+    pool = dbmod.make_database(database_url())
+    pool._ping_after = ping_after
+    pool.connect_params['cursor_factory'] = Recording
+    return pool, ran
+
+
+def _backend_pid(pool):
+    with pool.connection_context():
+        return pool.execute_sql('SELECT pg_backend_pid()').fetchone()[0]
+
+
+def test_on_postgresql_a_pooled_connection_back_recently_is_not_pinged(app):
+    if not dbmod.is_postgres():
+        pytest.skip('the PostgreSQL pool')
+    pool, ran = _pg_pool(ping_after=60)
+    try:
+        first = _backend_pid(pool)
+        assert _backend_pid(pool) == first and _backend_pid(pool) == first      # the same connection, reused
+        assert 'SELECT 1' not in ran                                             # and never pinged
+        pool._ping_after = 0                                                     # it has now rested "long"
+        assert _backend_pid(pool) == first
+        assert ran.count('SELECT 1') == 1                                        # pinged once, on check-out
+    finally:
+        pool.close_all()
+
+
+def test_on_postgresql_a_rested_connection_the_server_dropped_is_replaced(app):
+    if not dbmod.is_postgres():
+        pytest.skip('the PostgreSQL pool')
+    pool, ran = _pg_pool(ping_after=0)
+    try:
+        first = _backend_pid(pool)
+        database.execute_sql('SELECT pg_terminate_backend(%s)', (first,))       # e.g. the server restarted
+        second = _backend_pid(pool)                 # the ping failed: a new connection, and the query ran
+        assert second != first and 'SELECT 1' in ran
+    finally:
+        pool.close_all()

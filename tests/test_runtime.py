@@ -455,3 +455,61 @@ def test_proxy_fix_only_when_configured(tmp_path):
         result.update(json.loads(done.stdout.strip().splitlines()[-1]))
     assert result['0'] == ['127.0.0.1', 'http']            # no proxy configured: headers not trusted
     assert result['1'] == ['203.0.113.9', 'https']
+
+
+def _listening_sockets(port):
+    """How many sockets listen on `port` (IPv4 and IPv6), read from /proc/net."""
+    count = 0
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[1].rsplit(':', 1)[1], 16) == port and fields[3] == '0A':       # 0A: LISTEN
+                count += 1
+    return count
+
+
+def test_a_burst_of_kept_alive_connections_is_spread_over_the_web_workers(server):
+    """Each gunicorn worker listens on a socket of its own (SO_REUSEPORT), so connections opened together (a load balancer's keep-alive pool) are not all taken by the worker
+    that woke first. Seen before: all 16 of a benchmark's connections on one worker, one core idle."""
+    import http.client
+    import threading
+    s = server()
+    web = [p for p, cmd in s.tree().items() if 'gunicorn' in cmd]
+    arbiter = [p for p in web if p in _children_of(s.proc.pid)]
+    assert len(arbiter) == 1, s.tree()
+    workers = set(_children_of(arbiter[0]))
+    assert len(workers) == 2, s.tree()
+    assert _listening_sockets(s.port) == len(workers)              # one per worker
+    served = []
+    lock = threading.Lock()
+    gate = threading.Barrier(24)
+
+    def client():
+        conn = http.client.HTTPConnection('127.0.0.1', s.port, timeout=30)
+        gate.wait()
+        conn.connect()                                          # 24 connections opened at once
+        for _ in range(3):                                      # and kept alive for 3 requests each
+            conn.request('GET', '/healthz')
+            resp = conn.getresponse()
+            resp.read()
+            with lock:
+                served.append(resp.status)
+        conn.close()
+    threads = [threading.Thread(target=client) for _ in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert served.count(200) == 72
+    time.sleep(0.5)
+    pids = set()
+    for line in s.output().splitlines():
+        if line.startswith('{') and 'GET /healthz 200' in line:
+            pids.add(json.loads(line)['pid'])
+    # both workers served (the chance the kernel puts all 24 on one worker's socket is 2 × 2^-24)
+    assert pids == workers, (pids, workers)

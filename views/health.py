@@ -10,6 +10,7 @@
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from backoffice import health, metrics
+from backoffice.limits import limit
 
 bp = Blueprint('health', __name__)
 
@@ -35,21 +36,28 @@ def metrics_page():
 
 
 @bp.route('/.well-known/registry-keys.json', endpoint='registry_keys')
+@limit('RATELIMIT_VERIFY')
 def registry_keys():
     """The Ed25519 public keys of the certificates' signed QR payload, {kid: base64 raw key}: a verifier
     checks a printed or downloaded certificate with them, offline (backoffice.issuing.signing)."""
     from backoffice.issuing import signing
-    resp = jsonify(signing.public_keys())
-    resp.headers['Access-Control-Allow-Origin'] = '*'         # a web verifier on another site may fetch them
-    return resp
+    return _published(signing.public_keys())
 
 
 @bp.route('/.well-known/registry-specialties.json', endpoint='registry_specialties')
+@limit('RATELIMIT_VERIFY')
 def registry_specialties():
     """{code: name} of every specialty: an RC2 payload names specialties by code, so a verifier without
     network keeps this document beside the keys (backoffice.issuing.signing.verify). A document of its
     own: the keys document stays {kid: key} for the clients that read it."""
     from backoffice.issuing import signing
-    resp = jsonify(signing.specialty_names())
+    return _published(signing.specialty_names())
+
+
+def _published(document):
+    """A public document for verifiers: any site may fetch it (CORS), and caches may keep it for an hour
+    (keys are only ever added: a rotation keeps the old ones published, backoffice.issuing.signing)."""
+    resp = jsonify(document)
     resp.headers['Access-Control-Allow-Origin'] = '*'
+    resp.headers['Cache-Control'] = 'public, max-age=3600'
     return resp

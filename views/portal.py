@@ -509,6 +509,7 @@ def photo_tool():
 
 
 @bp.route('/photo-tool/download')
+@limit('RATELIMIT_PUBLIC_PAGES')
 def photo_tool_download():
     """保存照片: the processed photo the tool keeps for this browser."""
     kept = session.get(PHOTO_SESSION) or {}

@@ -12,11 +12,13 @@ bp = Blueprint('public', __name__)
 
 
 @bp.route('/')
+@limit('RATELIMIT_PUBLIC_PAGES')
 def index():
     return render_template('index.html')
 
 
 @bp.route('/announcements')
+@limit('RATELIMIT_PUBLIC_PAGES')
 def announcements():
     rows = (Notice.select().where(Notice.state == 'published').order_by(Notice.published_at.desc()).limit(200))
     return render_template('public/announcements.html', notices=rows)
@@ -30,12 +32,14 @@ def _published(notice_id):
 
 
 @bp.route('/announcements/<int:notice_id>')
+@limit('RATELIMIT_PUBLIC_PAGES')
 def announcement(notice_id):
     notice = _published(notice_id)
     return render_template('public/announcement.html', notice=notice, rows=notices.items_for_display(notice))
 
 
 @bp.route('/announcements/<int:notice_id>.pdf')
+@limit('RATELIMIT_PUBLIC_PDF')
 def announcement_pdf(notice_id):
     notice = _published(notice_id)
     return send_file(BytesIO(documents.announcement_pdf(notice)), mimetype='application/pdf',
@@ -43,6 +47,7 @@ def announcement_pdf(notice_id):
 
 
 @bp.route('/verify/<token>')
+@limit('RATELIMIT_VERIFY')
 def verify(token):
     serial = certificates.serial_from_token(token)
     if serial is None:

@@ -163,6 +163,9 @@ def register(app):
     if csrf is not None:
         csrf.exempt(docs.bp)
     app.register_blueprint(docs.bp)
+    # the OpenAPI document (flask-smorest's own blueprint): anonymous, so limited like the public pages
+    from backoffice.limits import limit
+    limit('RATELIMIT_PUBLIC_PAGES')(app.blueprints['api-docs'])
     app.before_request(_routing_error_as_json)
     app.extensions['registry_api'] = api
     return api

@@ -5,6 +5,8 @@ import os
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from backoffice.limits import limit
+
 bp = Blueprint('api_docs', __name__, url_prefix='/api/v1')
 _FILES = ('swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png', 'favicon-16x16.png')
 
@@ -15,6 +17,7 @@ def _swagger_dir():
 
 
 @bp.route('/docs')
+@limit('RATELIMIT_PUBLIC_PAGES')
 def index():
     return render_template('api/docs.html')
 
