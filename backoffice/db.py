@@ -206,6 +206,19 @@ class Prepared:
                 for row in self.rows(*args)]
 
 
+def joined(row, *models):
+    """Split a raw row that selected every column of each model in turn (model._meta.sorted_fields) into
+    one clean instance per model; a model whose columns are all NULL (an outer join's miss) gives None."""
+    out, at = [], 0
+    for model in models:
+        fields = model._meta.sorted_fields
+        part = row[at:at + len(fields)]
+        at += len(fields)
+        out.append(None if all(v is None for v in part) else
+                   loaded(model, **{f.name: f.python_value(v) for f, v in zip(fields, part)}))
+    return out
+
+
 def loaded(model, **values):
     """A model instance holding these column values as a query would return it (no defaults, nothing dirty)."""
     obj = model(__no_default__=True, **values)

@@ -230,14 +230,41 @@ def run(kind, env, data, users, seconds):
         async def drive():
             end = time.monotonic() + seconds
             await asyncio.gather(*(_user(port, jars[k], data, end, results, errors, k) for k in range(users)))
-        started, cpu = time.monotonic(), time.process_time()
+        started, cpu, server = time.monotonic(), time.process_time(), _server_cpu(proc.pid)
         asyncio.run(drive())
         wall, cpu = time.monotonic() - started, time.process_time() - cpu
-        print(f'  (load client: {cpu / wall * 100:.0f} % of one core)', flush=True)
+        server = {k: v - server[k] for k, v in _server_cpu(proc.pid).items()}
+        done = sum(len(v) for v in results.values()) or 1
+        print(f'  (load client: {cpu / wall * 100:.0f} % of one core; CPU per request: server '
+              f'{server["server"] / done * 1000:.2f} ms, PostgreSQL {server["postgres"] / done * 1000:.2f} ms)',
+              flush=True)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     return results, errors, wall
+
+
+def _server_cpu(root):
+    """CPU seconds so far of the server's process tree and of every PostgreSQL process (Linux /proc):
+    CPU per request is steadier than requests/s on a machine the server shares with its database."""
+    tick = os.sysconf('SC_CLK_TCK')
+    procs = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            name, fields = stat[stat.index('(') + 1:stat.rindex(')')], stat[stat.rindex(')') + 2:].split()
+            procs[int(entry)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo.extend(p for p, (_n, parent, _c) in procs.items() if parent == pid and p not in tree)
+    return {'server': sum(procs[p][2] for p in tree if p in procs),
+            'postgres': sum(c for name, _parent, c in procs.values() if name == 'postgres')}
 
 
 def _pct(values, p):

@@ -4,7 +4,7 @@ import datetime
 from backoffice.desks import public_query
 from backoffice.issuing import certificates
 from backoffice.workflow import lifecycle, transitions
-from models import AuditEvent, Certificate, Enterprise, RegisteredSpecialty, Registration
+from models import AuditEvent, Certificate, Enterprise, Person, RegisteredSpecialty, Registration
 from tests.conftest import (actor_for, build_application, make_enterprise, make_person, make_registration,
                             registered_with_certificate)
 
@@ -465,3 +465,27 @@ def test_applicants_cannot_file_a_change_registration(client, users, password_ha
     user = make_user('p-change', password_hash, role='applicant', person=make_person())
     assert login(client, user.username).status_code == 302
     assert client.get('/portal/apply/change').status_code == 404
+
+
+def test_public_query_rows_by_each_criterion(app):
+    """Each search finds the active registrations it names, each with its own active specialties in the
+    specialties' order; a cancelled registration and a cancelled specialty are not shown."""
+    from models import Specialty
+    ent = make_enterprise(name='检索测试建设有限公司')
+    a = make_registration(make_person(name='甲检索'), ent, specialties=('市政公用工程', '建筑工程'))
+    b = make_registration(make_person(name='乙检索'), ent, specialties=('机电工程',))
+    make_registration(make_person(name='丙检索'), ent, state='cancelled')
+    RegisteredSpecialty.create(registration=b, specialty=Specialty.get(Specialty.name == '水利水电工程'),
+                               valid_from=TODAY, valid_until=TODAY + DAY, state='cancelled')
+    order = {s.name: s.sort for s in Specialty.select()}
+    rows = public_query.search(enterprise=ent.name)
+    assert [r['number'] for r in rows] == [a.number, b.number]
+    by_number = {r['number']: r for r in rows}
+    assert [s[0] for s in by_number[a.number]['specialties']] == sorted(['市政公用工程', '建筑工程'], key=order.get)
+    assert [s[0] for s in by_number[b.number]['specialties']] == ['机电工程']
+    assert all(isinstance(s[1], datetime.date) and s[2] is True for r in rows for s in r['specialties'])
+    one = public_query.search(reg_number=a.number)
+    assert one == [by_number[a.number]] and one[0]['name'] == '甲检索' and '*' in one[0]['id_number']
+    person = Person.get(Person.name == '乙检索')
+    assert public_query.search(name='乙检索', id_number=person.id_number) == [by_number[b.number]]
+    assert public_query.search(name='甲检索', id_number=person.id_number) == []       # name and number disagree

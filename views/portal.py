@@ -416,13 +416,14 @@ def forced_cancel(app_id):
 def progress():
     from backoffice.issuing import certificates
     rows, seen = [], set()
-    for app in (Application.select().where(Application.person == current_user.person_id)
-                .order_by(Application.id.desc())):
+    apps = svc.of_person(current_user.person_id)
+    steps = svc.timelines(apps, person_id=current_user.person_id)     # every timeline in one query
+    for app in apps:
         cert = None                 # (registration, its certificate versions) on the newest row of each registration
         if app.state in ('announced', 'approved') and app.registration_id and app.registration_id not in seen:
             seen.add(app.registration_id)
             cert = (app.registration, certificates.versions(app.registration_id))
-        rows.append((app, svc.timeline(app), svc.waiting_for(app), cert))
+        rows.append((app, steps[app.id], svc.waiting_for(app), cert))
     offers = {app.id: svc.forced_cancel_offer(app) for app, *_rest in rows}
     bars = {app.id: svc.progress_steps(app) for app, *_rest in rows}
     return render_template('portal/progress.html', rows=rows, types=states.BUSINESS_TYPES, states=states.STATES,

@@ -13,6 +13,7 @@ from backoffice.workflow import numbering, rules, summaries, transitions, states
 from backoffice.intake import sms, uploads
 from backoffice.roles import APPLICANT, ENTERPRISE
 from backoffice.workflow.rules import active_registration, person_qualifications
+from backoffice.db import Prepared
 from backoffice.validators import ValidationError, form_date, validate_uscc
 from models import MATERIAL_KINDS as MATERIAL_KINDS_LABELS
 
@@ -307,18 +308,41 @@ def timeline(app):
     return timelines([app])[app.id]
 
 
-def timelines(apps):
-    """{application id: timeline(app)} for many applications in one query (the helpdesk's person page)."""
+def timelines(apps, person_id=None):
+    """{application id: timeline(app)} for many applications in one query (the helpdesk's person page).
+    person_id: `apps` are every application of that person (the applicant's progress page): the events
+    are then read by the person, a query composed once."""
     out = {app.id: [(app.created_at, '本人', '创建申请', '')] for app in apps}
     if not out:
         return out
     types = {app.id: app.business_type for app in apps}
-    for e in (AuditEvent.select(AuditEvent.application, AuditEvent.created_at, AuditEvent.actor_role,
-                                AuditEvent.action, AuditEvent.comment)
-              .where(AuditEvent.application.in_(list(out))).order_by(AuditEvent.id)):
-        out[e.application_id].append((e.created_at, WHO.get(e.actor_role, '注册机构'),
-                                      transitions.action_label(e.action, types[e.application_id]), e.comment))
+    if person_id is not None:
+        rows = _EVENTS_OF_PERSON.rows(person_id)
+    else:
+        rows = _events(AuditEvent.application.in_(list(out))).tuples()
+    at = AuditEvent.created_at.python_value
+    for app_id, created_at, role, action, comment in rows:
+        if app_id in out:
+            out[app_id].append((at(created_at), WHO.get(role, '注册机构'),
+                                transitions.action_label(action, types[app_id]), comment))
     return out
+
+
+def _events(condition):
+    return (AuditEvent.select(AuditEvent.application, AuditEvent.created_at, AuditEvent.actor_role,
+                              AuditEvent.action, AuditEvent.comment)
+            .where(condition).order_by(AuditEvent.id))
+
+
+_EVENTS_OF_PERSON = Prepared(lambda person_id: _events(AuditEvent.application.in_(
+    Application.select(Application.id).where(Application.person == person_id))))
+_APPLICATIONS_OF_PERSON = Prepared(lambda person_id: Application.select().where(Application.person == person_id)
+                                   .order_by(Application.id.desc()))
+
+
+def of_person(person_id):
+    """Every application of a person, newest first (the applicant's progress page)."""
+    return _APPLICATIONS_OF_PERSON.instances(Application, person_id)
 
 
 def waiting_for(app):

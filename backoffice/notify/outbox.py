@@ -24,9 +24,10 @@ import datetime
 import logging
 
 from flask import current_app, g, has_request_context
+from peewee import fn
 
 from backoffice import metrics
-from backoffice.db import bulk_insert
+from backoffice.db import Prepared, bulk_insert
 from models import (Enterprise, EnterpriseSignup, Notification, NotifyPreference, Person, SmsMessage, User,
                     database, now)
 
@@ -322,9 +323,22 @@ def inbox_query(user):
     return None
 
 
+def _unread(column):
+    return Prepared(lambda owner: Notification.select(fn.COUNT(Notification.id)).where(
+        (Notification.channel == 'inapp') & (column == owner) & Notification.read_at.is_null()))
+
+
+# shown in every portal page's navigation: composed once (db.Prepared)
+_UNREAD = {'applicant': (_unread(Notification.person), 'person_id'),
+           'enterprise': (_unread(Notification.enterprise), 'enterprise_id')}
+
+
 def unread_count(user):
-    query = inbox_query(user)
-    return 0 if query is None else query.where(Notification.read_at.is_null()).count()
+    """How many in-app messages the user has not read (the same messages as inbox_query)."""
+    query, owner = _UNREAD.get(getattr(user, 'role', None), (None, None))
+    if query is None or not getattr(user, owner, None):
+        return 0
+    return query.rows(getattr(user, owner))[0][0]
 
 
 def mark_read(user, ids=None, clock=None):

@@ -9,6 +9,7 @@ from models import (Application, ApplicationRefusalGround, ApplicationSpecialty,
                     Material, Qualification, RegisteredSpecialty, Registration, RefusalGround, Sanction, Specialty)
 from models import MATERIAL_KINDS
 
+from backoffice.db import Prepared, joined, loaded
 from backoffice.validators import ValidationError, age_on, validate_id_number
 from backoffice.workflow import joint_review
 from backoffice.workflow.calendar import add_working_days, add_years
@@ -41,6 +42,41 @@ def material_kinds(app):
     return {m.kind for m in Material.select(Material.kind).where(Material.application == app)}
 
 
+# Facts' reads, composed once (db.Prepared): composing them cost about as much as running them
+_CHOSEN_SPECIALTIES = Prepared(lambda app_id: Specialty.select(Specialty, ApplicationSpecialty.id.alias('chosen_as'))
+                               .join(ApplicationSpecialty).where(ApplicationSpecialty.application == app_id)
+                               .order_by(Specialty.sort))
+_QUALIFICATIONS = Prepared(lambda person_id, id_number: Qualification.select(Qualification, Specialty).join(Specialty)
+                           .where((Qualification.person == person_id) | (Qualification.holder_id_number == id_number))
+                           .order_by(Qualification.id), arity=2)
+_MATERIALS = Prepared(lambda app_id: Material.select().where(Material.application == app_id).order_by(Material.id))
+
+
+def _active_registration_query(person_id):
+    """The person's active registration, with its enterprise's id and name, one row per active specialty."""
+    return (Registration.select(Registration, Enterprise.id, Enterprise.name, RegisteredSpecialty)
+            .join(Enterprise)
+            .switch(Registration)
+            .join(RegisteredSpecialty, peewee.JOIN.LEFT_OUTER,
+                  on=((RegisteredSpecialty.registration == Registration.id)
+                      & (RegisteredSpecialty.state == 'active')))
+            .where((Registration.person == person_id) & (Registration.state == 'active'))
+            .order_by(Registration.id, RegisteredSpecialty.id))
+
+
+_ACTIVE_REGISTRATION = Prepared(_active_registration_query)
+
+
+def _refusal_grounds_query(app_id):
+    chosen = ApplicationRefusalGround.alias()
+    return (RefusalGround.select(RefusalGround, chosen.id.alias('chosen_id'))
+            .join(chosen, peewee.JOIN.LEFT_OUTER, on=((chosen.ground == RefusalGround.id) & (chosen.application == app_id)))
+            .order_by(RefusalGround.id, chosen.id))
+
+
+_REFUSAL_GROUNDS = Prepared(_refusal_grounds_query)
+
+
 class Facts:
     """What the rules (and the application page) read about one application, each read at most once.
 
@@ -58,9 +94,12 @@ class Facts:
         return self._cache[key]
 
     def _specialty_rows(self):
-        return list(Specialty.select(Specialty, ApplicationSpecialty.id.alias('chosen_as'))
-                    .join(ApplicationSpecialty).where(ApplicationSpecialty.application == self.app)
-                    .order_by(Specialty.sort).objects())
+        out = []
+        for row in _CHOSEN_SPECIALTIES.rows(self.app.id):
+            spec, = joined(row[:-1], Specialty)
+            spec.chosen_as = row[-1]
+            out.append(spec)
+        return out
 
     def specialties(self):
         """The chosen specialties in display order (chosen_specialties)."""
@@ -77,14 +116,18 @@ class Facts:
     def qualifications(self):
         """person_qualifications of the applicant, each with its specialty."""
         person = self.app.person
-        return self._once('qualifications', lambda: list(
-            Qualification.select(Qualification, Specialty).join(Specialty)
-            .where((Qualification.person == person) | (Qualification.holder_id_number == person.id_number))
-            .order_by(Qualification.id)))
+
+        def load():
+            out = []
+            for row in _QUALIFICATIONS.rows(person.id, person.id_number):
+                qual, spec = joined(row, Qualification, Specialty)
+                qual.__rel__['specialty'] = spec
+                out.append(qual)
+            return out
+        return self._once('qualifications', load)
 
     def materials(self):
-        return self._once('materials', lambda: list(
-            Material.select().where(Material.application == self.app).order_by(Material.id)))
+        return self._once('materials', lambda: _MATERIALS.instances(Material, self.app.id))
 
     def material_kinds(self):
         return {m.kind for m in self.materials()}
@@ -93,20 +136,18 @@ class Facts:
         """(active registration with its enterprise's id and name, or None; {specialty id: its active
         RegisteredSpecialty}) in one query (a person has at most one active registration)."""
         def load():
-            rows = list(Registration.select(Registration, Enterprise.id, Enterprise.name, RegisteredSpecialty)
-                        .join(Enterprise)
-                        .switch(Registration)
-                        .join(RegisteredSpecialty, peewee.JOIN.LEFT_OUTER,
-                              on=((RegisteredSpecialty.registration == Registration.id)
-                                  & (RegisteredSpecialty.state == 'active')), attr='active_rs')
-                        .where((Registration.person == self.app.person_id) & (Registration.state == 'active'))
-                        .order_by(Registration.id, RegisteredSpecialty.id))
+            rows = _ACTIVE_REGISTRATION.rows(self.app.person_id)
             if not rows:
                 return None, {}
-            reg = rows[0]
-            return reg, {r.active_rs.specialty_id: r.active_rs for r in rows
-                         if r.id == reg.id and getattr(r, 'active_rs', None) is not None
-                         and r.active_rs.id is not None}
+            n = len(Registration._meta.sorted_fields)
+            reg, = joined(rows[0][:n], Registration)
+            reg.__rel__['enterprise'] = loaded(Enterprise, id=rows[0][n], name=rows[0][n + 1])
+            active = {}
+            for row in rows:
+                rs, = joined(row[n + 2:], RegisteredSpecialty)
+                if row[0] == reg.id and rs is not None and rs.id is not None:
+                    active[rs.specialty_id] = rs
+            return reg, active
         return self._once('registration', load)
 
     def active_registration(self):
@@ -124,11 +165,11 @@ class Facts:
     def refusal_grounds(self):
         """(every refusal ground, the grounds recorded on this application in the order recorded), one read."""
         def load():
-            chosen = ApplicationRefusalGround.alias()
-            rows = list(RefusalGround.select(RefusalGround, chosen.id.alias('chosen_id'))
-                        .join(chosen, peewee.JOIN.LEFT_OUTER,
-                              on=((chosen.ground == RefusalGround.id) & (chosen.application == self.app.id)))
-                        .order_by(RefusalGround.id, chosen.id).objects())
+            rows = []
+            for row in _REFUSAL_GROUNDS.rows(self.app.id):
+                ground, = joined(row[:-1], RefusalGround)
+                ground.chosen_id = row[-1]
+                rows.append(ground)
             grounds = []
             for g in rows:
                 if not grounds or grounds[-1].id != g.id:
