@@ -95,5 +95,5 @@ def on_exit(server):
 # address (gunicorn does this itself when reuse_port is set), and the kernel spreads new connections over
 # them. A worker that exits takes its socket with it: connections the kernel had queued on it but the
 # worker had not yet accepted are reset, which is why workers are recycled rarely (max_requests).
-# WEB_REUSE_PORT=0 goes back to the one shared socket.
-reuse_port = os.environ.get('WEB_REUSE_PORT', '1') == '1'
+# WEB_REUSE_PORT=0 goes back to the one shared socket; a Unix socket (BIND=unix:…) always has one.
+reuse_port = os.environ.get('WEB_REUSE_PORT', '1') == '1' and not bind.startswith(('unix:', 'fd://'))
