@@ -85,3 +85,26 @@ def test_lookup_answers_from_its_facts_query(client, users):
         assert text in page, text
     answers = helpdesk.person_summary(person)['answers']
     assert '禁止申请期' in answers[0] and any('失效' in a for a in answers)
+
+
+@pytest.mark.parametrize('n_apps', [1, 5])
+def test_applicant_progress_runs_the_same_queries_whatever_the_number_of_applications(client, users, password_hash,
+                                                                                      n_apps):
+    """The applicant's progress page reads every timeline in one query (it read one per application)
+    and the unread count composed once; each application still shows its own timeline."""
+    from .conftest import make_user
+    person = _person_with_history(users, n_apps)
+    make_user(f'progress{n_apps}', password_hash, role='applicant', person=person)
+    login(client, f'progress{n_apps}')
+    client.get('/portal/progress')
+    with counted_queries() as seen:
+        page = client.get('/portal/progress').get_data(as_text=True)
+    for app in Application.select().where(Application.person == person):
+        assert app.number in page
+        for _at, _who, step, _comment in applications.timeline(app):
+            assert step in page
+    events = [sql for sql in seen if '"audit_event"' in sql]
+    assert len(events) == 1, events
+    # the user, the applications, their timelines, the unread count, and per registration its certificate
+    # versions: nothing per application
+    assert len(seen) <= 5, seen
