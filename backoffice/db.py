@@ -51,8 +51,8 @@ def make_database(url):
 class PingOnIdlePostgresqlDatabase(PooledPostgresqlDatabase):
     """peewee's pool, pinging a connection on check-out only when it has rested in the pool.
 
-    peewee checks every connection it hands out with a `SELECT 1` round trip: one more statement on
-    every request, about a tenth of the verification page's database work. A connection that went
+    peewee checks every connection it hands out with a `SELECT 1` round trip: one more statement and
+    round trip on every request (the verification page runs two of its own). A connection that went
     back to the pool less than DB_POOL_PING_AFTER seconds ago (default 5) is handed out as it is;
     one that rested longer (the server may have restarted, a firewall may have dropped it) is
     pinged first, and replaced when the ping fails. A connection the driver already knows is
