@@ -295,3 +295,30 @@ def test_a_request_that_wrote_notifications_queues_a_send_after_it(client, users
     client.post(f'/enterprise/application/{app_row.id}/act',
                 data={'transition': 'return', 'comment': '请补充劳动合同', 'csrf_token': csrf_from(page)})
     assert queued == [1]                        # queued once, after the row was committed
+
+
+def test_unread_count_is_the_inbox_unread_messages_of_each_kind_of_user(users, password_hash):
+    """unread_count (composed once, shown on every portal page) counts what inbox_query lists unread:
+    an applicant's person's, an enterprise user's enterprise's in-app messages; never an SMS, a read
+    message or someone else's; 0 for staff."""
+    from .conftest import make_user
+    person, other_person = make_person(), make_person()
+    ent, other_ent = make_enterprise(), make_enterprise()
+    applicant = make_user('unread_app', password_hash, role='applicant', person=person)
+    hr = make_user('unread_ent', password_hash, role='enterprise', enterprise=ent)
+
+    def note(**kw):
+        return Notification.create(template_key='returned', text='x', state='sent', **kw)
+    note(person=person, channel='inapp')
+    note(person=person, channel='inapp')
+    note(person=person, channel='inapp', read_at=datetime.datetime.now())
+    note(person=person, channel='sms')
+    note(person=other_person, channel='inapp')
+    note(enterprise=ent, channel='inapp')
+    note(enterprise=other_ent, channel='inapp')
+    for user in (applicant, hr, users['reviewer']):
+        user = User.get_by_id(user.id)
+        query = outbox.inbox_query(user)
+        expected = 0 if query is None else query.where(Notification.read_at.is_null()).count()
+        assert outbox.unread_count(user) == expected
+    assert (outbox.unread_count(applicant), outbox.unread_count(hr), outbox.unread_count(users['reviewer'])) == (2, 1, 0)
