@@ -38,6 +38,37 @@ def test_prepared_instances_are_clean_models_with_python_values(app):
     assert not got.dirty_fields
 
 
+def test_row_maker_builds_the_instances_peewee_builds(app):
+    """Rows built by db.row_maker (a list page's rows, prefetched related rows) hold what peewee's own
+    rows hold: the same values, nothing dirty, no related row cached, a foreign key read on access,
+    and a save writes them back."""
+    enterprise = make_enterprise()
+    person = make_person(name='丁四')
+    reg = make_registration(person, enterprise, ('建筑工程',))
+    query = Registration.select().where(Registration.person == person)
+    [theirs] = list(query)
+    [ours] = dbmod.model_rows(query)
+    assert type(ours) is Registration and ours.__data__ == theirs.__data__
+    assert not ours.dirty_fields and ours.__rel__ == {}
+    assert ours.person.name == '丁四' and ours.enterprise.id == enterprise.id     # lazily read, as peewee's
+    [raw] = list(Person.raw('SELECT * FROM person WHERE id = %s' if dbmod.is_postgres()
+                            else 'SELECT * FROM person WHERE id = ?', person.id).objects(dbmod.row_maker(Person)))
+    assert raw.__data__ == Person.get_by_id(person.id).__data__ and not raw.dirty_fields
+    ours.seal_check = 7
+    assert ours.dirty_fields == [Registration.seal_check]
+    ours.save()
+    assert Registration.get_by_id(reg.id).seal_check == 7
+    # a key that is not a plain field (an `_id` alias) or a model instance as a value: peewee's constructor
+    built = dbmod.row_maker(Registration)(person_id=person.id, number='X1')
+    assert built.person_id == person.id and built.__data__ == {'person': person.id, 'number': 'X1'}
+    linked = dbmod.row_maker(Registration)(person=person, number='X2')
+    assert linked.__rel__ == {'person': person} and linked.__data__['person'] == person.id
+    # a select of other columns than the model's own is run as peewee runs it
+    named = dbmod.model_rows(Registration.select(Registration.id, Person.name.alias('holder')).join(Person)
+                             .where(Registration.id == reg.id))
+    assert [(r.id, r.person.holder) for r in named] == [(reg.id, '丁四')]
+
+
 def test_prepared_refuses_a_builder_that_drops_an_argument(app):
     q = dbmod.Prepared(lambda pid, unused: Person.select().where(Person.id == pid), arity=2)
     with pytest.raises(ValueError):

@@ -1,11 +1,16 @@
 """Staff list pages drawn cheaply (issue 15): row links and queue buttons drawn once per page and filled
 in per row, the staff menu drawn once per role and view, a bounded number of queries per queue page.
 Each test checks what a user sees or the queries run, never time."""
+import datetime
 import html as htmlmod
 import logging
 import re
 
+import pytest
+
 from models import Application
+from views.admin.base import SecureModelView
+from views.admin.review import QueueView
 
 from .conftest import build_application, login
 
@@ -100,20 +105,109 @@ def test_staff_menu_follows_the_role_and_the_page(client, users):
 
 
 def test_queue_page_query_count(client, users, caplog):
-    """A queue page runs the same five queries whatever its number of rows: the signed-in user, the
-    bounded count, the rows, their persons and their enterprises (one query each, not one per row)."""
+    """A queue opened as it is runs the same three queries whatever its number of rows: the signed-in
+    user, the bounded count, and the rows joined with their persons and enterprises. Another page of it
+    is the general list's reading: five (the rows' persons and enterprises one query each, not one per
+    row)."""
     for _ in range(2):
         build_application('initial', 'accepted')
     login(client, 'reviewer')
     client.get('/admin/review_queue/')                                  # warm-up
     few = _queries(caplog, lambda: client.get('/admin/review_queue/'))
-    for _ in range(10):
+    for _ in range(30):
         build_application('initial', 'accepted')
     many = _queries(caplog, lambda: client.get('/admin/review_queue/'))
-    assert Application.select().where(Application.state == 'accepted').count() == 12
-    assert len(few) == len(many) == 5, many
-    assert len([q for q in many if 'FROM "person"' in q]) == 1
-    assert len([q for q in many if 'FROM "enterprise"' in q]) == 1
+    assert Application.select().where(Application.state == 'accepted').count() == 32
+    assert len(few) == len(many) == 3, many
+    [count] = [q for q in many if 'COUNT(1)' in q]
+    assert 'JOIN' not in count
+    [rows] = [q for q in many if 'FROM "application"' in q and q not in (count,)]
+    assert 'JOIN "person"' in rows and 'JOIN "enterprise"' in rows
+    second = _queries(caplog, lambda: client.get('/admin/review_queue/?page=1'))
+    assert len(second) == 5, second
+    assert len([q for q in second if 'FROM "person"' in q]) == 1
+    assert len([q for q in second if 'FROM "enterprise"' in q]) == 1
+
+
+@pytest.fixture
+def small_count_limit(app):
+    old = app.config.get('LIST_EXACT_COUNT_LIMIT')
+    app.config['LIST_EXACT_COUNT_LIMIT'] = 5
+    yield
+    app.config['LIST_EXACT_COUNT_LIMIT'] = old if old is not None else 1000
+
+
+@pytest.mark.parametrize('queue, state, role', [('review_queue', 'accepted', 'reviewer'),
+                                                ('accept_queue', 'reported', 'acceptor')])
+@pytest.mark.parametrize('limited', [False, True])
+def test_an_opened_queue_shows_what_the_general_list_shows(client, users, monkeypatch, request, queue, state,
+                                                            role, limited):
+    """The opened queue's own statements (composed once) give the page the general list reading gives:
+    the same rows in the same order, the same count label and the same pager, with few rows and with
+    more than the exact-count limit (a page and a next page)."""
+    if limited:
+        request.getfixturevalue('small_count_limit')
+    today = datetime.date.today()
+    for i in range(25):
+        app = build_application('initial' if i % 3 else 'info_change', state)
+        # deadlines and 上报 dates out of id order, some equal (the id decides), one 上报 date missing
+        Application.update(deadline=today + datetime.timedelta(days=(i * 7) % 5 - 2),
+                           reported_at=None if i == 4 else datetime.datetime(2026, 1, 1 + (i * 5) % 7, 9)) \
+            .where(Application.id == app.id).execute()
+    login(client, role)
+    url = f'/admin/{queue}/'
+    fast = client.get(url).get_data(as_text=True)
+    monkeypatch.setattr(QueueView, '_bounded_list', SecureModelView._bounded_list)
+    general = client.get(url).get_data(as_text=True)
+    assert [r['number'] for r in _rows(fast)] == [r['number'] for r in _rows(general)]
+    assert len(_rows(fast)) == 20
+    label = re.compile(r'<span class="list-count">([^<]*)</span>')
+    assert label.findall(fast) == label.findall(general) != []
+    shown = label.findall(fast)[0]
+    assert (shown == '超过 5 条' or shown.endswith('条（估算）')) if limited else shown == '共 25 条'
+    pager = re.compile(r'<ul class="pagination[^"]*">(.*?)</ul>', re.S)
+    assert pager.findall(fast) == pager.findall(general) != []
+    assert re.search(r'href="[^"]*page=1[^"]*"', pager.findall(fast)[0])          # the next page is offered
+    # the same cells: person (name and masked ID number), enterprise, deadline badge
+    cells = re.compile(r'<td class="col-(?:person|enterprise|deadline|state|business_type)">(.*?)</td>', re.S)
+    assert cells.findall(fast) == cells.findall(general)
+
+
+def test_list_menu_and_headings_follow_the_query_string(client, users, monkeypatch):
+    """The list's menu, filter form and column headings are drawn once per view, role and query string
+    and reused: what one query string drew never shows on another."""
+    for _ in range(3):
+        build_application('initial', 'accepted')
+    login(client, 'reviewer')
+    plain = client.get('/admin/review_queue/').get_data(as_text=True)
+    sorted_page = client.get('/admin/review_queue/?sort=0&desc=1').get_data(as_text=True)
+    searched = client.get('/admin/review_queue/?search=SQT').get_data(as_text=True)
+    again = client.get('/admin/review_queue/').get_data(as_text=True)
+    chevron = 'glyphicon-chevron-down'
+
+    def head(page):
+        return page.split('<thead>')[1].split('</thead>')[0]
+    assert chevron not in head(plain) and chevron in head(sorted_page) and chevron not in head(again)
+    assert head(plain) == head(again)
+    assert 'name="sort" value="0"' in sorted_page and 'name="sort"' not in plain
+    assert 'name="search" value="SQT"' in searched and 'name="search" value=""' in plain
+    assert 'name="search" value="SQT"' not in again
+    # the cache is bounded, and a long query string is drawn without being kept
+    admin = next(v for v in app_views(client) if getattr(v, 'endpoint', None) == 'review_queue')
+    monkeypatch.setattr(type(admin), 'VARYING_FRAGMENTS_MAX', 6)
+    for i in range(10):
+        assert client.get(f'/admin/review_queue/?search=Q{i}').status_code == 200
+        assert len(admin.admin._staff_fragments_varying) <= 6
+    kept = len(admin.admin._staff_fragments_varying)
+    long_search = 'Q' * 600
+    page = client.get(f'/admin/review_queue/?search={long_search}').get_data(as_text=True)
+    assert f'value="{long_search}"' in page
+    assert not any(long_search.encode() in key[-1] for key in admin.admin._staff_fragments_varying)
+    assert len(admin.admin._staff_fragments_varying) in (kept, 0)
+
+
+def app_views(client):
+    return client.application.extensions['admin'][0]._views
 
 
 def test_queue_page_asks_a_visitor_to_sign_in_and_refuses_another_role(client, users):

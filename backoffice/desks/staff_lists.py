@@ -83,6 +83,37 @@ def bounded_count(query, threshold):
     return inner.count(clear_limit=False)
 
 
+def bounded_count_query(query, threshold):
+    """The statement bounded_count runs (SELECT COUNT(1) over the first threshold + 1 keys), to compose once."""
+    inner = query.clone().order_by().limit(threshold + 1).offset(None).select(query.model._meta.primary_key)
+    return inner.select_from(pw.fn.COUNT(pw.SQL('1')))
+
+
+class Estimate:
+    """estimate() of a query that does not change, its EXPLAIN composed once per database."""
+
+    def __init__(self, build):
+        self.build, self._sql = build, {}
+
+    def __call__(self):
+        if not dbmod.is_postgres():
+            return None
+        db = database.obj
+        hit = self._sql.get(id(db))
+        if hit is None or hit[0] is not db:
+            query = self.build()
+            sql, params = query.order_by().limit(None).offset(None).select(query.model._meta.primary_key).sql()
+            hit = self._sql[id(db)] = (db, 'EXPLAIN (FORMAT JSON) ' + sql, params)
+        return _plan_rows(database.execute_sql(hit[1], hit[2]).fetchone()[0])
+
+
+def _plan_rows(plan):
+    if isinstance(plan, str):
+        import json
+        plan = json.loads(plan)
+    return int(plan[0]['Plan']['Plan Rows'])
+
+
 def estimate(query):
     """PostgreSQL's planner estimate of the rows of query (no rows read), or None elsewhere."""
     if not dbmod.is_postgres():
@@ -90,20 +121,24 @@ def estimate(query):
     # the key alone: the planner's row estimate does not depend on the columns, and composing a
     # 40-column select cost more than the EXPLAIN
     sql, params = query.clone().order_by().limit(None).offset(None).select(query.model._meta.primary_key).sql()
-    plan = database.execute_sql('EXPLAIN (FORMAT JSON) ' + sql, params).fetchone()[0]
-    if isinstance(plan, str):
-        import json
-        plan = json.loads(plan)
-    return int(plan[0]['Plan']['Plan Rows'])
+    return _plan_rows(database.execute_sql('EXPLAIN (FORMAT JSON) ' + sql, params).fetchone()[0])
 
 
 def count_label(query, threshold=1000):
     """(exact count or None, label). Exact up to threshold; above it an estimate labelled as such
     (PostgreSQL) or “超过 threshold 条”."""
-    n = bounded_count(query, threshold)
+    return _labelled(bounded_count(query, threshold), lambda: estimate(query), threshold)
+
+
+def count_label_of(count_statement, estimate_of, threshold=1000):
+    """count_label from statements composed once: a db.Prepared bounded_count_query and an Estimate."""
+    return _labelled(count_statement.rows()[0][0], estimate_of, threshold)
+
+
+def _labelled(n, guess_of, threshold):
     if n <= threshold:
         return n, f'共 {n:,} 条'
-    guess = estimate(query)
+    guess = guess_of()
     if guess is not None and guess > threshold:
         return None, f'约 {guess:,} 条（估算）'
     return None, f'超过 {threshold:,} 条'

@@ -11,6 +11,7 @@ from wtforms import validators as wv
 from backoffice.roles import ADMIN, PROVINCIAL, ROLES
 from backoffice.validators import ValidationError
 from backoffice import audit
+from backoffice.db import model_rows, row_maker
 from models import database
 
 def _guard_select_fields():
@@ -101,9 +102,12 @@ class RoleMixin:
         return super().render(template, **kwargs)
 
     # Fragments that carry the page's CSP nonce, when Flask-Admin is given a nonce generator: never cached.
-    _NONCE_FRAGMENTS = frozenset({'head_css', 'tail_js', 'list_head', 'list_tail_js'})
+    _NONCE_FRAGMENTS = frozenset({'head_css', 'tail_js', 'list_head', 'list_tail_js', 'actions_script'})
+    # fragments that also vary with the request (a list's query string): at most this many kept per app,
+    # and a longer query string is not kept at all
+    VARYING_FRAGMENTS_MAX, VARY_MAX_LENGTH = 2000, 512
 
-    def _staff_fragment(self, name, caller):
+    def _staff_fragment(self, name, vary=None, caller=None):
         """A part of the staff page layout (admin/staff_base.html) drawn once per role, view and script
         root, then reused: the main menu (which items a user sees depends only on the role: every staff
         view's is_accessible is RoleMixin's and is_visible takes no argument; the active item is this
@@ -112,9 +116,19 @@ class RoleMixin:
         admin = self.admin
         if name in self._NONCE_FRAGMENTS and admin.csp_nonce_generator:
             return caller()
-        cache = admin.__dict__.setdefault('_staff_fragments', {})
         user = current_user
         key = (name, user.role if user.is_authenticated else None, self.endpoint, request.script_root)
+        if vary is None:
+            cache = admin.__dict__.setdefault('_staff_fragments', {})
+        else:
+            # a list's menu, filter form and column headings: what the query string asks for (sort,
+            # search, filters, page size) and nothing else of the request or the user
+            if len(vary) > self.VARY_MAX_LENGTH:
+                return caller()
+            cache = admin.__dict__.setdefault('_staff_fragments_varying', {})
+            if len(cache) >= self.VARYING_FRAGMENTS_MAX:
+                cache.clear()
+            key += (vary,)
         html = cache.get(key)
         if html is None:
             html = cache[key] = Markup(str(caller()))
@@ -150,7 +164,7 @@ def _select_in(model, key, values):
     if sql is None:
         sql, _params = model.select().where(key.in_(values)).sql()
         _SELECT_IN_SQL[cache_key] = sql
-    return model.raw(sql, *values)
+    return model.raw(sql, *values).objects(row_maker(model))
 
 
 class _PerPageRowAction(row_templates.BaseListRowAction):
@@ -303,7 +317,7 @@ class SecureModelView(RoleMixin, ModelView):
             pk = self.model._meta.primary_key
             ids = query.clone().select(pk)
             query = self.model.select().where(pk.in_(ids)).order_by(*(query._order_by or ())).limit(size)
-        rows = list(query.execute())
+        rows = model_rows(query)
         if count is None:
             g.list_has_next = len(rows) == size and (page + 1) * size < max_rows
         self._prefetch_related(rows)

@@ -1,7 +1,7 @@
 """Review queues (受理, 审查): what waits for each role, oldest first, with per-row and batch decisions."""
 from types import SimpleNamespace
 
-from flask import flash, redirect, request
+from flask import flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter
@@ -9,10 +9,14 @@ from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from backoffice.db import Prepared, joined
+from backoffice.desks import staff_lists
 from backoffice.workflow import transitions, states
 from backoffice.roles import ACCEPTOR, REVIEWER
-from models import (Application, ApplicationSpecialty, Enterprise, Province, RefusalGround, Specialty)
+from models import (Application, ApplicationSpecialty, Enterprise, Person, Province, RefusalGround, Specialty)
+from peewee import JOIN
 
+from .base import SecureModelView
 from .registry import ApplicationView, deadline_badge
 
 
@@ -90,6 +94,61 @@ class QueueView(ApplicationView):
 
     def get_query(self):
         return super().get_query().where(Application.state.in_(self.waiting_states))
+
+    def _waiting_query(self):
+        """The queue in its own order: its rows joined with their person and enterprise."""
+        order = [getattr(Application, col).desc() if desc else getattr(Application, col).asc()
+                 for col, desc in self.column_default_sort]
+        return (Application.select(Application, Person, Enterprise)
+                .join(Person, JOIN.LEFT_OUTER, on=(Application.person == Person.id))
+                .switch(Application).join(Enterprise, JOIN.LEFT_OUTER, on=(Application.enterprise == Enterprise.id))
+                .where(Application.state.in_(self.waiting_states)).order_by(*order))
+
+    def _bounded_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """A queue opened as it is (its first page, its own order, no search or filter: what its users
+        open all day) is read by statements composed once per queue and page size (db.Prepared): the
+        count, and the rows with their person and enterprise in one join. Anything else is the list's
+        general reading (SecureModelView)."""
+        from flask import current_app
+        plain = (execute and not page and sort_column is None and not (search or '').strip() and not filters
+                 and self.province_field is None and type(self).scope is SecureModelView.scope
+                 and type(self).get_query is QueueView.get_query)
+        if not plain:
+            return super()._bounded_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        threshold = current_app.config.get('LIST_EXACT_COUNT_LIMIT', 1000)
+        max_rows = current_app.config.get('LIST_MAX_ROWS', 10000)
+        size = self.page_size if page_size is None else page_size
+        statements = self._first_page_statements(threshold, size)
+        g.exact_search, g.list_note, g.list_capped = None, None, False
+        count, g.list_count_label = staff_lists.count_label_of(statements['count'], statements['estimate'],
+                                                               threshold)
+        rows = []
+        for found in statements['rows'].rows():
+            app, person, enterprise = joined(found, Application, Person, Enterprise)
+            if person is not None:
+                app.__rel__['person'] = person
+            if enterprise is not None:
+                app.__rel__['enterprise'] = enterprise
+            rows.append(app)
+        g.list_has_next = count is None and bool(size) and len(rows) == size and size < max_rows
+        return count, rows
+
+    _FIRST_PAGE = {}
+
+    def _first_page_statements(self, threshold, size):
+        key = (type(self), threshold, size)
+        found = QueueView._FIRST_PAGE.get(key)
+        if found is None:
+            waiting = self._waiting_query
+            states_ = self.waiting_states
+
+            def rows_alone():
+                return Application.select().where(Application.state.in_(states_))
+            found = QueueView._FIRST_PAGE[key] = {
+                'count': Prepared(lambda: staff_lists.bounded_count_query(rows_alone(), threshold), arity=0),
+                'estimate': staff_lists.Estimate(rows_alone),
+                'rows': Prepared(lambda: waiting().limit(size) if size else waiting(), arity=0)}
+        return found
 
     def next_item(self, exclude_id=None):
         """The first item of this queue, in the queue's own order, other than exclude_id (办理下一件)."""
