@@ -75,5 +75,6 @@ def can_export_full_id(user):
 
 
 def can_open_helpdesk_person(user, person_id, found_ids):
-    """The helpdesk person page: only for a person the user's own recent searches returned."""
+    """The helpdesk person page: only for a person the user's own recent searches returned (found_ids:
+    the ids their search result link grants, views/admin/helpdesk.py)."""
     return _is(user, HELPDESK, ADMIN, SUPERVISOR) and person_id in found_ids

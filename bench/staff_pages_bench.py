@@ -39,6 +39,7 @@ def build(url, persons):
 # the figures of the issue table (SQLite, before the change), by page key
 BEFORE = {'home': '295 ms', 'app_list': '110–128 ms', 'reg_list': '59 ms', 'app_search_name': '720 ms',
           'dashboard': '820 ms', 'accept_queue': '60 ms', 'review_queue': '60 ms', 'helpdesk': 'p95 10 ms'}
+HELPDESK_RUNS = 400
 USERS = {'admin': 'admin', 'acceptor': 'acceptor', 'reviewer': 'reviewer', 'supervisor': 'supervisor',
          'helpdesk': 'helpdesk', 'provincial': 'provincial'}
 
@@ -164,7 +165,9 @@ def measure(app, label, runs):
     results = []
     for key, role, path, must in pages(sample):
         client = clients[role]
-        n = 3 if key == 'dashboard' else runs
+        # the helpdesk's goal is a p95 (issue 15): enough lookups that the 95th percentile is not the
+        # slowest of a handful
+        n = 3 if key == 'dashboard' else max(runs, HELPDESK_RUNS) if key == 'helpdesk' else runs
         r = client.get(path)                                  # warm-up
         assert r.status_code == 200, (key, r.status_code, r.get_data(as_text=True)[:300])
         if must:

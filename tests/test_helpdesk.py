@@ -1,5 +1,6 @@
 """Helpdesk lookups: each key, masking, standard answers, the lookup log, read-only."""
 import datetime
+import re
 
 from backoffice.desks import helpdesk
 from backoffice.validators import mask_id_number
@@ -47,7 +48,9 @@ def test_lookup_by_each_key(client, users):
     page = _page(client, '赵敏')
     assert 'id="matches"' in page and page.count('查看</a>') == 2
     assert str(birth) not in page and str(twin.birth_date) not in page and mask_id_number(twin.id_number) in page
-    page = client.get(f'/admin/helpdesk/person/{twin.id}').get_data(as_text=True)
+    link = re.search(rf'href="(/admin/helpdesk/person/{twin.id}\?[^"]*)"', page).group(1).replace('&amp;', '&')
+    page = client.get(link).get_data(as_text=True)
+    assert 'id="person-summary"' in page
     cert_numbers = [q.cert_number for q in Qualification.select().where(Qualification.person == twin)]
     assert cert_numbers and not any(c in page for c in cert_numbers)   # the sign-up factor is not read out
     assert LookupLog.select().where(LookupLog.kind == 'id_number').count() == 2

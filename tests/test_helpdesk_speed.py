@@ -7,7 +7,7 @@ import pytest
 from backoffice.desks import helpdesk
 from backoffice.intake import applications
 from backoffice.workflow import transitions
-from models import Application, RefusalGround
+from models import Application, Person, RefusalGround
 
 from .conftest import build_application, counted_queries, login, make_enterprise, make_person, make_registration
 
@@ -35,12 +35,13 @@ def _lookup_queries(client, person):
     return seen, page
 
 
-# the user (Flask-Login), the person, the lookup log's INSERT, then backoffice.desks.helpdesk's three:
-# the active registration with its enterprise, province and specialties plus the person's one-of facts
+# the user (Flask-Login), the lookup log's INSERT, then backoffice.desks.helpdesk's three: the person
+# (read by ID number in the same statement) with the active registration with its enterprise,
+# province and specialties plus the person's one-of facts
 # (verified mobile, lapsed registration, external registration, sanction); the applications with their
 # enterprises and every timeline; the qualifications with their specialties. A fourth only for the
 # grounds of a refused latest application. (Before issue 15: 11 queries, 12 with the grounds.)
-LIMIT = 6
+LIMIT = 5
 
 
 @pytest.mark.parametrize('n_apps', [1, 6])
@@ -85,6 +86,14 @@ def test_lookup_answers_from_its_facts_query(client, users):
         assert text in page, text
     answers = helpdesk.person_summary(person)['answers']
     assert '禁止申请期' in answers[0] and any('失效' in a for a in answers)
+    # a lookup by ID number reads the person with these facts in one statement: the same summary
+    [found] = helpdesk._people_with_facts(person.id_number, TODAY)
+    assert found.__data__ == Person.get_by_id(person.id).__data__
+    assert helpdesk.person_summary(found, TODAY) == helpdesk.person_summary(Person.get_by_id(person.id), TODAY)
+    # facts read on another day are not reused
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    assert helpdesk.person_summary(found, tomorrow) == helpdesk.person_summary(Person.get_by_id(person.id), tomorrow)
+    assert helpdesk._people_with_facts('11010519491231002X', TODAY) == []
 
 
 @pytest.mark.parametrize('n_apps', [1, 5])

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from backoffice.validators import mask_id_number
 from backoffice.workflow import transitions
-from models import Application, Job, LookupLog, Material, RefusalGround
+from models import Application, Job, LookupLog, Material, RefusalGround, User
 from reports import exports, filters
 
 from . import images
@@ -162,32 +162,61 @@ def test_full_id_export_refused_to_other_roles(client, users):
 
 # --- helpdesk: lookups only --------------------------------------------------------------
 
+def _person_link(page, person_id):
+    import html
+    found = re.search(rf'href="(/admin/helpdesk/person/{person_id}\?[^"]*)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
 def test_helpdesk_cannot_walk_person_pages(client, users):
     wanted, other = make_person(name='赵敏'), make_person(name='周芷若')
     login(client, 'helpdesk')
     for pid in (wanted.id, other.id, other.id + 1000):
         assert client.get(f'/admin/helpdesk/person/{pid}').status_code == 404        # no search yet
     page = client.get('/admin/helpdesk/', query_string={'q': '赵敏'}).get_data(as_text=True)
-    assert f'/admin/helpdesk/person/{wanted.id}' in page
-    r = client.get(f'/admin/helpdesk/person/{wanted.id}')
+    link = _person_link(page, wanted.id)
+    assert link and _person_link(page, other.id) is None
+    assert client.get(f'/admin/helpdesk/person/{wanted.id}').status_code == 404    # the bare address
+    r = client.get(link)
     assert r.status_code == 200 and 'id="person-summary"' in r.get_data(as_text=True)
-    assert client.get(f'/admin/helpdesk/person/{other.id}').status_code == 404     # not in the results
+    token = re.search(r'[?&]t=([^&]+)', link).group(1)
+    # the token opens its person only, and only as it was signed
+    assert client.get(f'/admin/helpdesk/person/{other.id}?t={token}').status_code == 404
+    # (a middle character of the signature: the last one of base64 may carry only padding bits)
+    forged = token[:-5] + ('A' if token[-5] != 'A' else 'B') + token[-4:]
+    assert client.get(f'/admin/helpdesk/person/{wanted.id}?t={forged}').status_code == 404
+    assert client.get(f'/admin/helpdesk/person/{wanted.id}?t={"A" * 500}').status_code == 404
     assert LookupLog.select().where((LookupLog.kind == 'person') & (LookupLog.person_id == other.id)).count() == 0
-    # another user's session does not inherit the results
+    # another user does not inherit the results, even with the link
     admin = client.application.test_client()
     login(admin, 'admin')
     assert admin.get(f'/admin/helpdesk/person/{wanted.id}').status_code == 404
+    assert admin.get(link).status_code == 404
+    # and the user's own links end with their sessions (a password change, a forced sign-out)
+    User.update(session_version=User.session_version + 1).where(User.id == users['helpdesk'].id).execute()
+    login(client, 'helpdesk')
+    assert client.get(link).status_code == 404
+
+
+def test_a_helpdesk_lookup_writes_nothing_to_the_session(client, users):
+    make_person(name='赵敏')
+    person = make_person(name='张无忌')
+    login(client, 'helpdesk')
+    client.get('/admin/helpdesk/')
+    for q in ('赵敏', person.id_number):
+        r = client.get('/admin/helpdesk/', query_string={'q': q})
+        assert r.status_code == 200 and 'Set-Cookie' not in r.headers, q
 
 
 def test_helpdesk_search_results_expire(client, users, monkeypatch):
-    from views.admin import helpdesk as view
+    import time
     person = make_person(name='赵敏')
     login(client, 'helpdesk')
-    client.get('/admin/helpdesk/', query_string={'q': '赵敏'})
-    assert client.get(f'/admin/helpdesk/person/{person.id}').status_code == 200
-    later = view.time.time() + view.FOUND_TTL + 1
-    monkeypatch.setattr(view.time, 'time', lambda: later)
-    assert client.get(f'/admin/helpdesk/person/{person.id}').status_code == 404
+    link = _person_link(client.get('/admin/helpdesk/', query_string={'q': '赵敏'}).get_data(as_text=True), person.id)
+    assert client.get(link).status_code == 200
+    later = time.time() + 30 * 60 + 1
+    monkeypatch.setattr(time, 'time', lambda: later)
+    assert client.get(link).status_code == 404
 
 
 def test_helpdesk_gets_no_documents(client, users):

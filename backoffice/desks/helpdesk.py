@@ -11,7 +11,7 @@ from models import (Application, ApplicationRefusalGround, AuditEvent, Enterpris
                     Person, Province, Qualification, RefusalGround, RegisteredSpecialty, Registration, Sanction,
                     Specialty, User)
 
-from backoffice.db import Prepared
+from backoffice.db import Prepared, joined
 from backoffice.db import loaded as _loaded
 from backoffice.intake import applications
 from backoffice.workflow import rules, states, transitions
@@ -30,13 +30,24 @@ class LookupError_(Exception):
 
 
 # The lookups and the log's row, composed once (db.Prepared: peewee composing the SQL cost more than running it)
-_BY_ID_NUMBER = Prepared(lambda number: Person.select().where(Person.id_number == number))
 _BY_REG_NUMBER = Prepared(lambda number: Person.select().join(Registration).where(Registration.number == number)
                           .distinct())
 _BY_NAME = Prepared(lambda name: Person.select().where(Person.name == name).order_by(Person.id)
                     .limit(MAX_NAME_MATCHES))
 _LOG = Prepared(lambda user_id, query, kind, person_id, results, at: LookupLog.insert(
     user=user_id, query=query, kind=kind, person_id=person_id, results=results, created_at=at), arity=6)
+
+
+def _people_with_facts(number, today=None):
+    """[Person] with this ID number, the person carrying the rows of their facts (for person_summary)."""
+    today = today or datetime.date.today()
+    rows = _PERSON_WITH_FACTS.rows(number, today, today)
+    if not rows:
+        return []
+    width = len(Person._meta.sorted_fields)
+    [person] = joined(rows[0][:width], Person)
+    person.__dict__['_helpdesk_facts'] = (today, [row[width:] for row in rows])
+    return [person]
 
 
 def _log(user, query, kind, results, person_id):
@@ -53,7 +64,7 @@ def find(user, query):
             number = validate_id_number(q)
         except ValidationError as exc:
             raise LookupError_(exc.message) from None
-        kind, people = 'id_number', _BY_ID_NUMBER.instances(Person, number)
+        kind, people = 'id_number', _people_with_facts(number)
         logged = mask_id_number(number)
     elif REG_LIKE.match(q):
         number = q[:13]
@@ -88,11 +99,12 @@ def log_view(user, person):
 _ACTIVE = pw.SQL("'active'")
 
 
-def _facts_query(person_id, ban_from, ban_until):
+def _facts_query(person_id, ban_from, ban_until, person_columns=(), where=None):
     """One row per active specialty of the person's active registration (one row when there is none),
     each carrying the person's one-of facts: the active registration with its enterprise and
     province, the mobile of their account, the latest lapsed registration, an active registration
-    on the national platform and a running sanction (workflow.rules.active_sanction)."""
+    on the national platform and a running sanction (workflow.rules.active_sanction).
+    person_columns lead each row when given; `where` replaces the condition on the person's id."""
     account = User.alias()
     lapsed, lapsed_pick = Registration.alias(), Registration.alias()
     other, other_pick = ExternalRegistration.alias(), ExternalRegistration.alias()
@@ -111,7 +123,7 @@ def _facts_query(person_id, ban_from, ban_until):
                    .where((ban_pick.person == Person.id) & (ban_pick.starts_on <= ban_from)
                           & (ban_pick.ends_on >= ban_until))
                    .order_by(ban_pick.ends_on.desc()).limit(1))
-    return (Person.select(account_mobile.alias('account_mobile'),
+    return (Person.select(*person_columns, account_mobile.alias('account_mobile'),
                           Registration.id, Registration.number, Registration.seal_check,
                           Enterprise.id, Enterprise.name, Province.id, Province.name,
                           Specialty.name, RegisteredSpecialty.valid_until,
@@ -129,7 +141,7 @@ def _facts_query(person_id, ban_from, ban_until):
             .switch(Person).join(lapsed, pw.JOIN.LEFT_OUTER, on=(lapsed.id == latest_lapsed))
             .switch(Person).join(other, pw.JOIN.LEFT_OUTER, on=(other.id == other_active))
             .switch(Person).join(ban, pw.JOIN.LEFT_OUTER, on=(ban.id == running_ban))
-            .where(Person.id == person_id)
+            .where(Person.id == person_id if where is None else where)
             .order_by(Specialty.sort))
 
 
@@ -162,6 +174,10 @@ def _grounds_query(application_id):
 
 
 _FACTS = Prepared(_facts_query, arity=3)
+# a lookup by ID number reads the person with their facts: one statement for both (the person page
+# follows at once); the person's columns lead each row
+_PERSON_WITH_FACTS = Prepared(lambda number, ban_from, ban_until: _facts_query(
+    None, ban_from, ban_until, person_columns=Person._meta.sorted_fields, where=(Person.id_number == number)), arity=3)
 _APPLICATIONS = Prepared(_applications_query)
 _QUALIFICATIONS = Prepared(_qualifications_query, arity=2)
 _GROUNDS = Prepared(_grounds_query)
@@ -173,7 +189,8 @@ _working_days = functools.lru_cache(maxsize=1024)(working_days_between)
 def _facts(person, today):
     """(registration or None, [(specialty, valid until, days left)], account mobile, lapsed
     registration or None, external registration or None, sanction or None)."""
-    rows = _FACTS.rows(person.id, today, today)
+    read = person.__dict__.get('_helpdesk_facts')
+    rows = read[1] if read is not None and read[0] == today else _FACTS.rows(person.id, today, today)
     (mobile, reg_id, number, seal_check, ent_id, ent_name, prov_id, prov_name, _name, _until, lapsed_state,
      lapsed_number, lapsed_on, end_reason, other_category, other_enterprise, ban_kind, ban_from, ban_until) = rows[0]
     reg = None

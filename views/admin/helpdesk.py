@@ -1,13 +1,14 @@
 """客服查询: one search box, the person page, and the lookup log for supervisors.
 
-A person page is reached only through a search: the ids a user's searches returned are kept in
-the (signed) session for FOUND_TTL seconds, and the person page answers 404 for any other id, so
-nobody can walk /admin/helpdesk/person/1..N (backoffice.access.can_open_helpdesk_person)."""
-import time
-
-from flask import abort, request, session
+A person page is reached only through a search: each person a search lists is linked with a token
+signed for this user (and their session version) and this person, good for FOUND_TTL seconds; the
+person page answers 404 without a valid one, so nobody can walk /admin/helpdesk/person/1..N and no
+other user can open the link (backoffice.access.can_open_helpdesk_person). Nothing is written to the
+session on a lookup."""
+from flask import abort, current_app, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from backoffice import access
 from backoffice.desks import helpdesk
@@ -17,35 +18,31 @@ from reports.exports import FULL_ID_EXPORT_KIND
 
 from .base import RoleMixin, SecureModelView
 
-FOUND_KEY = 'helpdesk_found'
 FOUND_TTL = 30 * 60                 # a search result opens its person page for 30 minutes
-MAX_FOUND = 60
 
 
-def _found(now=None):
-    """{person id: time found} of the current user's recent searches."""
-    now = now or time.time()
-    data = session.get(FOUND_KEY) or {}
-    if data.get('user') != current_user.id:
-        return {}
-    found = {}
-    # kept as one string "id:time id:time …": the session cookie is signed and read on every
-    # request, and one string costs a third of a dict of MAX_FOUND entries to encode and check
-    for item in str(data.get('ids') or '').split():
-        pid, _, at = item.partition(':')
-        if pid.isdigit() and at.isdigit() and now - int(at) < FOUND_TTL:
-            found[int(pid)] = int(at)
-    return found
+def _signer():
+    return TimestampSigner(current_app.secret_key, salt='helpdesk-person')
 
 
-def _remember(people):
-    now = int(time.time())
-    found = _found(now)
-    for p in people:
-        found.pop(p.id, None)
-        found[p.id] = now
-    keep = sorted(found.items(), key=lambda item: item[1])[-MAX_FOUND:]
-    session[FOUND_KEY] = {'user': current_user.id, 'ids': ' '.join(f'{pid}:{at}' for pid, at in keep)}
+def _grant(person_id):
+    return f'{current_user.id}.{current_user.session_version}.{person_id}'
+
+
+def person_token(person_id):
+    """The token of the person page link a search result carries: this user, this person."""
+    return _signer().sign(_grant(person_id)).decode().rpartition(_grant(person_id) + '.')[2]
+
+
+def _granted(person_id, token):
+    """{person_id} when the token is this user's for this person and younger than FOUND_TTL, else {}."""
+    if not token or len(token) > 100:
+        return set()
+    try:
+        _signer().unsign(f'{_grant(person_id)}.{token}', max_age=FOUND_TTL)
+    except (SignatureExpired, BadSignature):
+        return set()
+    return {person_id}
 
 
 class HelpdeskView(RoleMixin, BaseView):
@@ -60,16 +57,16 @@ class HelpdeskView(RoleMixin, BaseView):
                 kind, people = helpdesk.find(current_user, query)
             except helpdesk.LookupError_ as exc:
                 error = exc.message
-            else:
-                _remember(people)
         if people is not None and len(people) == 1 and kind != 'name':
             return self.person_page(people[0], query)
-        return self.render('admin/helpdesk.html', query=query, people=people, error=error, summary=None)
+        return self.render('admin/helpdesk.html', query=query, people=people, error=error, summary=None,
+                           person_token=person_token)
 
     @expose('/person/<int:person_id>')
     def person(self, person_id):
-        # not among the user's own search results: 404, whether the person exists or not
-        if not access.can_open_helpdesk_person(current_user, person_id, _found()):
+        # not a link of the user's own search results: 404, whether the person exists or not
+        if not access.can_open_helpdesk_person(current_user, person_id,
+                                               _granted(person_id, request.args.get('t'))):
             abort(404)
         person = Person.get_or_none(Person.id == person_id)
         if person is None:

@@ -17,7 +17,7 @@ from backoffice import audit
 from backoffice.workflow import joint_review, lifecycle, rules, transitions, states
 from backoffice import auth
 from backoffice.auth import hash_password, password_problem
-from backoffice.db import Prepared, joined
+from backoffice.db import Prepared, joined, loaded
 from backoffice.redirects import safe_next
 from backoffice.roles import (ACCEPTOR, ADMIN, PROVINCIAL, REVIEWER, ROLES, SUPERVISOR)
 from backoffice.validators import (ValidationError, age_on, id_number_facts, mask_id_number, normalize_id_number,
@@ -305,6 +305,22 @@ def _details_query():
 
 
 _DETAILS_ROW = Prepared(lambda pk: _details_query().where(Application.id == pk))
+# the application's audit trail with each actor's name only, composed once
+_EVENTS = Prepared(lambda app_id: AuditEvent.select(AuditEvent, User.id, User.name)
+                   .join(User, JOIN.LEFT_OUTER, on=(AuditEvent.actor == User.id))
+                   .where(AuditEvent.application == app_id).order_by(AuditEvent.id))
+
+
+def _events_of(app_id):
+    """The application's audit events in order, each with its actor (id and name) when there is one."""
+    width = len(AuditEvent._meta.sorted_fields)
+    events = []
+    for row in _EVENTS.rows(app_id):
+        [event] = joined(row[:width], AuditEvent)
+        if row[width] is not None:
+            event.__rel__['actor'] = loaded(User, id=row[width], name=row[width + 1])
+        events.append(event)
+    return events
 
 
 class ApplicationView(SecureModelView):
@@ -368,9 +384,7 @@ class ApplicationView(SecureModelView):
     def _render_details(self, app, errors=None, form=None, done=None):
         # issue 15: every read once (rules.Facts shared by the page and its automatic checks), related
         # rows joined, no query per row
-        events = list(AuditEvent.select(AuditEvent, User.id, User.name)      # the actor's name only
-                      .join(User, JOIN.LEFT_OUTER, on=(AuditEvent.actor == User.id), attr='actor')
-                      .where(AuditEvent.application == app).order_by(AuditEvent.id))
+        events = _events_of(app.id)
         facts, user = rules.Facts(app), current_user._get_current_object()
         quals = [(q, q.holder_name == app.person.name, q.holder_id_number == app.person.id_number)
                  for q in facts.qualifications()]
