@@ -92,7 +92,7 @@ class Application(BaseModel):
         indexes = ((('state', 'business_type'), False),
                    (('business_type', 'created_at'), False),
                    (('state', 'decided_at'), False),
-                   (('state', 'deadline'), False),
+                   (('state', 'deadline', 'id'), False),      # the 审查 queue's order (migration 0026)
                    (('province', 'business_type', 'created_at'), False),
                    (('province', 'state', 'decided_at'), False),
                    (('province', 'decided_at', 'processing_days', 'decided_late'), False))
