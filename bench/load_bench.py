@@ -150,7 +150,8 @@ def _logins(url, users):
 
 
 async def _get(conn, host, path, cookie):
-    """One GET on a kept-alive HTTP/1.1 connection: (status, whether the server closes it)."""
+    """One GET on a kept-alive HTTP/1.1 connection: (status, whether the server closes it, the
+    Set-Cookie header or None)."""
     reader, writer = conn
     writer.write(f'GET {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n'.encode('latin-1'))
     head = (await reader.readuntil(b'\r\n\r\n')).decode('latin-1').split('\r\n')
@@ -168,7 +169,15 @@ async def _get(conn, host, path, cookie):
             await reader.readexactly(size + 2)
             if size == 0:
                 break
-    return status, headers.get('connection', '').lower() == 'close'
+    return status, headers.get('connection', '').lower() == 'close', headers.get('set-cookie')
+
+
+def _with_cookie(jar, set_cookie):
+    """The Cookie header after a Set-Cookie, as a browser keeps it (name=value replaced or added)."""
+    name, _, value = set_cookie.split(';', 1)[0].strip().partition('=')
+    pairs = dict(p.split('=', 1) for p in jar.split('; ') if '=' in p)
+    pairs[name] = value
+    return '; '.join(f'{k}={v}' for k, v in pairs.items())
 
 
 def _requests(data, rng):
@@ -202,8 +211,10 @@ async def _user(port, jar, data, end, results, errors, seed):
         try:
             if conn is None:
                 conn = await asyncio.open_connection('127.0.0.1', port)
-            status, closing = await asyncio.wait_for(_get(conn, host, path, jar[role]), 30)
+            status, closing, set_cookie = await asyncio.wait_for(_get(conn, host, path, jar[role]), 30)
             ok = status == 200
+            if set_cookie and role != 'public':
+                jar[role] = _with_cookie(jar[role], set_cookie)     # kept, as a browser keeps it
         except Exception:
             ok, closing = False, True
         results[kind].append(time.perf_counter() - started)
