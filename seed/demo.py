@@ -400,8 +400,8 @@ def _generate_applications(plan, person_ids, ents, users, today, rng, per_state,
                 events, when = [], start
                 for t, gap in zip(path, gaps):
                     when = when + gap
-                    if t.stamp:
-                        row[t.stamp] = when
+                    for column in t.stamps:
+                        row[column] = when
                     role = t.roles[0]
                     actor = actor_by_role.get(role)
                     if t.name == 'approve' or t.name == 'refuse':

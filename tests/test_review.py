@@ -28,6 +28,31 @@ def test_accept_queue_shows_only_waiting_oldest_first(client, users):
     assert _numbers(page) == [new.number]
 
 
+def test_an_application_the_applicant_sends_straight_to_the_registry_is_dated_as_reported(client, users,
+                                                                                          password_hash):
+    """增项 and 信息修改 reach the registry when the applicant submits them: that is their 上报 date, shown
+    in the 待受理 queue and ordering it with the ones their enterprises reported (it was left empty:
+    such rows came first on SQLite and last on PostgreSQL, whatever their date)."""
+    earlier = build_application('initial', 'reported')
+    Application.update(reported_at=datetime.datetime(2026, 1, 2, 9)).where(Application.id == earlier.id).execute()
+    sent = []
+    for kind in ('addition', 'info_change'):
+        draft = build_application(kind, 'draft')
+        transitions.perform(draft, 'submit', actor_for('applicant', draft, users, password_hash))
+        row = Application.get_by_id(draft.id)
+        assert row.state == 'reported' and row.reported_at is not None and row.reported_at == row.submitted_at
+        sent.append(row)
+    later = build_application('renewal', 'reported')
+    Application.update(reported_at=datetime.datetime.now() + datetime.timedelta(hours=1)) \
+        .where(Application.id == later.id).execute()
+    login(client, 'acceptor')
+    page = client.get('/admin/accept_queue/').get_data(as_text=True)
+    assert _numbers(page) == [earlier.number] + [a.number for a in sent] + [later.number]
+    for row in sent:
+        cell = re.search(rf'{row.number}.*?<td class="col-reported_at">\s*(\S+)\s*</td>', page, re.S).group(1)
+        assert cell == str(row.reported_at.date())
+
+
 def test_review_queue_deadline_and_overdue(client, users):
     late = build_application('initial', 'accepted', accepted_by=users['acceptor'])
     soon = build_application('initial', 'accepted', accepted_by=users['acceptor'])

@@ -82,3 +82,25 @@ def test_larger_second_run_adds_only_new_persons():
     assert Person.select().count() == before + 100
     cores = [p.reg_core for p in Person.select() if p.reg_core]
     assert len(cores) == len(set(cores))
+
+
+def test_migration_0027_dates_the_direct_submissions_as_reported(app):
+    """增项 / 信息修改 submitted before the workflow stamped their 上报 take their submission time; others
+    and those already dated keep theirs."""
+    import datetime
+    import importlib.util
+    import os
+    from .conftest import build_application
+    path = os.path.join(dbmod.MIGRATIONS_DIR, '0027_reported_at_of_direct_submissions.py')
+    spec = importlib.util.spec_from_file_location('m0027', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sent, dated, other = (build_application('addition', 'reported'), build_application('info_change', 'reported'),
+                          build_application('initial', 'submitted'))
+    at, kept = datetime.datetime(2026, 5, 6, 7, 8, 9), datetime.datetime(2026, 5, 1, 8)
+    Application.update(submitted_at=at, reported_at=None).where(Application.id.in_([sent.id, other.id])).execute()
+    Application.update(submitted_at=at, reported_at=kept).where(Application.id == dated.id).execute()
+    module.up(None, dbmod.database)
+    assert Application.get_by_id(sent.id).reported_at == at
+    assert Application.get_by_id(dated.id).reported_at == kept
+    assert Application.get_by_id(other.id).reported_at is None

@@ -29,9 +29,16 @@ class Transition:
     roles: tuple
     guards: tuple = ()
     effect: Optional[Callable] = None
-    stamp: Optional[str] = None          # Application date column set to now
+    stamp: Optional[str | tuple] = None  # Application date column(s) set to now
     bulk_effect: Optional[Callable] = None   # same effect for many contexts at once (perform_many)
     comment_label: str = '意见'
+
+    @property
+    def stamps(self):
+        """The Application date columns this transition sets to now (none, one or more)."""
+        if not self.stamp:
+            return ()
+        return (self.stamp,) if isinstance(self.stamp, str) else tuple(self.stamp)
 
 
 @dataclasses.dataclass
@@ -99,8 +106,10 @@ TRANSITIONS = [
     # applicant
     *_by_type('submit', '提交', {t: SUBMIT_RULES[t] for t in WITH_ENTERPRISE + ('cancellation',)},
               ('draft', 'returned'), 'submitted', (APPLICANT,), stamp='submitted_at'),
+    # 增项 and 信息修改 reach the registry when submitted: that is their 上报 too (the 待受理 queue's order)
     *_by_type('submit', '提交', {t: SUBMIT_RULES[t] for t in ('addition', 'info_change')},
-              ('draft',), 'reported', (APPLICANT,), stamp='submitted_at', effect=effects.start_acceptance_clock),
+              ('draft',), 'reported', (APPLICANT,), stamp=('submitted_at', 'reported_at'),
+              effect=effects.start_acceptance_clock),
     *_by_type('resubmit', '补正后提交', {t: SUBMIT_RULES[t] for t in REVIEWED},
               ('correction',), 'reported', (APPLICANT,), stamp='submitted_at', effect=effects.start_acceptance_clock),
     Transition('abandon', '放弃申请', APPLICANT_TYPES, ('draft', 'returned', 'correction'), 'withdrawn', (APPLICANT,)),
@@ -301,8 +310,8 @@ def perform(application, name, actor, comment='', today=None, **data):
         t, ctx = check(app, actor, name, comment, today, **data)
         counted = summaries.Tracker(apps=[app.id], persons=[app.person_id])     # the home and dashboard counters
         values = {Application.state: t.target, Application.version: Application.version + 1}
-        if t.stamp:
-            values[getattr(Application, t.stamp)] = now()
+        for column in t.stamps:
+            values[getattr(Application, column)] = now()
         updated = (Application.update(values)
                    .where((Application.id == app.id) & (Application.state == app.state)
                           & (Application.version == app.version)).execute())
@@ -357,8 +366,8 @@ def perform_many(application_ids, name, actor, comment='', today=None, **data):
         stamp_time = now()
         for (source, t), group in groups.items():
             values = {Application.state: t.target, Application.version: Application.version + 1}
-            if t.stamp:
-                values[getattr(Application, t.stamp)] = stamp_time
+            for column in t.stamps:
+                values[getattr(Application, column)] = stamp_time
             group_ids = [c.app.id for c in group]
             for k in range(0, len(group_ids), 900):
                 chunk = group_ids[k:k + 900]
