@@ -78,19 +78,19 @@ def among(column, model, term, ids, limit=1000):
 
 def bounded_count(query, threshold):
     """The number of rows of query, counted no further than threshold + 1."""
-    inner = query.clone().order_by().limit(threshold + 1).offset(None)
-    inner = inner.select(query.model._meta.primary_key)
-    return inner.count(clear_limit=False)
+    return bounded_count_query(query, threshold).scalar()
 
 
 def bounded_count_query(query, threshold):
-    """The statement bounded_count runs (SELECT COUNT(1) over the first threshold + 1 keys), to compose once."""
+    """SELECT COUNT(1) over the first threshold + 1 keys of query (db.Prepared composes it once for a query
+    that does not change)."""
     inner = query.clone().order_by().limit(threshold + 1).offset(None).select(query.model._meta.primary_key)
     return inner.select_from(pw.fn.COUNT(pw.SQL('1')))
 
 
 class Estimate:
-    """estimate() of a query that does not change, its EXPLAIN composed once per database."""
+    """PostgreSQL's planner estimate of the rows of the query `build` returns (no rows read), or None
+    elsewhere; for a query that does not change the EXPLAIN is composed once per database."""
 
     def __init__(self, build):
         self.build, self._sql = build, {}
@@ -102,26 +102,20 @@ class Estimate:
         hit = self._sql.get(id(db))
         if hit is None or hit[0] is not db:
             query = self.build()
+            # the key alone: the planner's row estimate does not depend on the columns, and composing a
+            # 40-column select cost more than the EXPLAIN
             sql, params = query.order_by().limit(None).offset(None).select(query.model._meta.primary_key).sql()
             hit = self._sql[id(db)] = (db, 'EXPLAIN (FORMAT JSON) ' + sql, params)
-        return _plan_rows(database.execute_sql(hit[1], hit[2]).fetchone()[0])
-
-
-def _plan_rows(plan):
-    if isinstance(plan, str):
-        import json
-        plan = json.loads(plan)
-    return int(plan[0]['Plan']['Plan Rows'])
+        plan = database.execute_sql(hit[1], hit[2]).fetchone()[0]
+        if isinstance(plan, str):
+            import json
+            plan = json.loads(plan)
+        return int(plan[0]['Plan']['Plan Rows'])
 
 
 def estimate(query):
-    """PostgreSQL's planner estimate of the rows of query (no rows read), or None elsewhere."""
-    if not dbmod.is_postgres():
-        return None
-    # the key alone: the planner's row estimate does not depend on the columns, and composing a
-    # 40-column select cost more than the EXPLAIN
-    sql, params = query.clone().order_by().limit(None).offset(None).select(query.model._meta.primary_key).sql()
-    return _plan_rows(database.execute_sql('EXPLAIN (FORMAT JSON) ' + sql, params).fetchone()[0])
+    """Estimate of one query, composed for this call."""
+    return Estimate(lambda: query.clone())()
 
 
 def count_label(query, threshold=1000):
