@@ -95,12 +95,16 @@ class QueueView(ApplicationView):
     def get_query(self):
         return super().get_query().where(Application.state.in_(self.waiting_states))
 
+    def _order(self):
+        """The queue's own order (column_default_sort) as ORDER BY terms."""
+        return [getattr(Application, col).desc() if desc else getattr(Application, col).asc()
+                for col, desc in self.column_default_sort]
+
     def _first_rows_query(self, size):
         """The queue's first `size` rows in its own order, joined with their person and enterprise. The
         rows are chosen on the application table alone, then joined: joined first, PostgreSQL joined
         every row of the earliest deadline (hundreds at national scale) before keeping twenty."""
-        order = [getattr(Application, col).desc() if desc else getattr(Application, col).asc()
-                 for col, desc in self.column_default_sort]
+        order = self._order()
         waiting = Application.state.in_(self.waiting_states)
         if size:
             waiting = Application.id.in_(Application.select(Application.id).where(waiting).order_by(*order)
@@ -161,9 +165,7 @@ class QueueView(ApplicationView):
         query = self.get_query()
         if exclude_id is not None:
             query = query.where(Application.id != exclude_id)
-        order = [getattr(Application, col).desc() if desc else getattr(Application, col).asc()
-                 for col, desc in self.column_default_sort]
-        return query.order_by(*order).first()
+        return query.order_by(*self._order()).first()
 
     def _run_batch(self, ids, name, **data):
         """Decide each selected row on its own; a row someone else changed meanwhile, or whose automatic
