@@ -57,3 +57,22 @@ def test_published_key_documents_are_limited_and_cached(app, client):
     finally:
         app.config['RATELIMIT_VERIFY'] = '120 per minute'
         limits.reset()
+
+
+def test_the_check_is_skipped_only_where_no_limit_applies(app, client, users):
+    """backoffice.limits.no_limit_applies (the request filter that spares the limiter's check on pages
+    without a limit) never spares a limited endpoint, and does spare a staff page."""
+    from backoffice.limits import no_limit_applies
+    from .conftest import login
+    for rule in app.url_map.iter_rules():
+        if '<' in rule.rule or 'GET' not in rule.methods:
+            continue
+        with app.test_request_context(rule.rule):
+            spared = no_limit_applies()
+        assert not (spared and _limited(app, rule.endpoint)), rule.endpoint
+    with app.test_request_context('/admin/helpdesk/'):
+        assert no_limit_applies()
+    with app.test_request_context('/login'):
+        assert not no_limit_applies()
+    login(client, 'helpdesk')
+    assert client.get('/admin/helpdesk/').status_code == 200
