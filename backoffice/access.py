@@ -1,8 +1,10 @@
 """Who may read which document. Views ask here; they hold no rule of their own.
 
-The helpdesk (客服) does lookups only: it reads a person's page only when the person came out of
-its own search (backoffice.desks.helpdesk keeps that list in the session), and it gets no document
-at all: no material, no refusal notice, no certificate."""
+The helpdesk (客服) does lookups only: it reads a person's page only through a link of its own search
+results (signed for the user and the person, below), and it gets no document at all: no material, no
+refusal notice, no certificate."""
+from itsdangerous import BadSignature, TimestampSigner
+
 from models import Registration
 
 from backoffice.roles import ACCEPTOR, ADMIN, APPLICANT, ENTERPRISE, HELPDESK, PROVINCIAL, REVIEWER, SUPERVISOR
@@ -74,7 +76,33 @@ def can_export_full_id(user):
     return _is(user, *FULL_ID_EXPORT_ROLES)
 
 
-def can_open_helpdesk_person(user, person_id, found_ids):
-    """The helpdesk person page: only for a person the user's own recent searches returned (found_ids:
-    the ids their search result link grants, views/admin/helpdesk.py)."""
-    return _is(user, HELPDESK, ADMIN, SUPERVISOR) and person_id in found_ids
+HELPDESK_LINK_TTL = 30 * 60          # a search result's link opens its person page for 30 minutes
+
+
+def _helpdesk_signer():
+    from flask import current_app
+    return TimestampSigner(current_app.secret_key, salt='helpdesk-person')
+
+
+def _helpdesk_grant(user, person_id):
+    # the user's session version too: a password change or a forced sign-out ends their links
+    return f'{user.id}.{user.session_version}.{person_id}'
+
+
+def helpdesk_person_token(user, person_id):
+    """The token a helpdesk search result's link carries: this user, this person, now. Nothing is kept
+    on the server or in the session: /admin/helpdesk/person/1..N cannot be walked without one."""
+    grant = _helpdesk_grant(user, person_id)
+    return _helpdesk_signer().sign(grant).decode()[len(grant) + 1:]
+
+
+def can_open_helpdesk_person(user, person_id, token):
+    """The helpdesk person page: only through a link of the user's own search results, younger than
+    HELPDESK_LINK_TTL (another user, another person, a forged or an old token: no)."""
+    if not _is(user, HELPDESK, ADMIN, SUPERVISOR) or not token or len(token) > 100:
+        return False
+    try:
+        _helpdesk_signer().unsign(f'{_helpdesk_grant(user, person_id)}.{token}', max_age=HELPDESK_LINK_TTL)
+    except BadSignature:                 # SignatureExpired is one
+        return False
+    return True

@@ -1,14 +1,13 @@
 """客服查询: one search box, the person page, and the lookup log for supervisors.
 
 A person page is reached only through a search: each person a search lists is linked with a token
-signed for this user (and their session version) and this person, good for FOUND_TTL seconds; the
-person page answers 404 without a valid one, so nobody can walk /admin/helpdesk/person/1..N and no
-other user can open the link (backoffice.access.can_open_helpdesk_person). Nothing is written to the
-session on a lookup."""
-from flask import abort, current_app, request
+signed for this user and this person (backoffice.access.helpdesk_person_token); the person page
+answers 404 without a valid one (backoffice.access.can_open_helpdesk_person), so nobody can walk
+/admin/helpdesk/person/1..N and no other user can open the link. Nothing is written to the session on
+a lookup."""
+from flask import abort, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from backoffice import access
 from backoffice.desks import helpdesk
@@ -18,31 +17,9 @@ from reports.exports import FULL_ID_EXPORT_KIND
 
 from .base import RoleMixin, SecureModelView
 
-FOUND_TTL = 30 * 60                 # a search result opens its person page for 30 minutes
 
-
-def _signer():
-    return TimestampSigner(current_app.secret_key, salt='helpdesk-person')
-
-
-def _grant(person_id):
-    return f'{current_user.id}.{current_user.session_version}.{person_id}'
-
-
-def person_token(person_id):
-    """The token of the person page link a search result carries: this user, this person."""
-    return _signer().sign(_grant(person_id)).decode().rpartition(_grant(person_id) + '.')[2]
-
-
-def _granted(person_id, token):
-    """{person_id} when the token is this user's for this person and younger than FOUND_TTL, else {}."""
-    if not token or len(token) > 100:
-        return set()
-    try:
-        _signer().unsign(f'{_grant(person_id)}.{token}', max_age=FOUND_TTL)
-    except (SignatureExpired, BadSignature):
-        return set()
-    return {person_id}
+def _person_token(person_id):
+    return access.helpdesk_person_token(current_user, person_id)
 
 
 class HelpdeskView(RoleMixin, BaseView):
@@ -60,13 +37,12 @@ class HelpdeskView(RoleMixin, BaseView):
         if people is not None and len(people) == 1 and kind != 'name':
             return self.person_page(people[0], query)
         return self.render('admin/helpdesk.html', query=query, people=people, error=error, summary=None,
-                           person_token=person_token)
+                           person_token=_person_token)
 
     @expose('/person/<int:person_id>')
     def person(self, person_id):
         # not a link of the user's own search results: 404, whether the person exists or not
-        if not access.can_open_helpdesk_person(current_user, person_id,
-                                               _granted(person_id, request.args.get('t'))):
+        if not access.can_open_helpdesk_person(current_user, person_id, request.args.get('t')):
             abort(404)
         person = Person.get_or_none(Person.id == person_id)
         if person is None:
