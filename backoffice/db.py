@@ -139,9 +139,10 @@ class Prepared:
     peewee composes a query's SQL on every execution; for a four-table join that costs more than
     running it (about 0.3 ms, bench/load_bench.py's verification page). `build(*args)` returns the
     peewee query; it is called once with marker values (unconverted parameters), and later calls
-    only substitute the arguments. Rows come back as the driver gives them (tuples; on SQLite dates
-    are text, so convert them with the field's python_value, or use `instances`). Arguments must be
-    plain values (text, numbers, dates) that the query passes to the driver unchanged.
+    only substitute the arguments (an argument may appear more than once). Rows come back as the
+    driver gives them (tuples; on SQLite dates are text, so convert them with the field's
+    python_value, or use `instances`). Arguments must be plain values (text, numbers, dates) that
+    the query passes to the driver unchanged.
 
     On PostgreSQL the statement is also prepared on the server (PREPARE, once per pooled connection)
     and run with EXECUTE: planning a join of ten tables cost 3.7 ms there, ten times its execution
@@ -158,8 +159,8 @@ class Prepared:
             marks = tuple(f'\x00prepared-arg-{i}\x00' for i in range(self.arity))
             sql, params = self.build(*(pw.Value(m, converter=False) for m in marks)).sql()
             plan = [(marks.index(p), None) if isinstance(p, str) and p in marks else (None, p) for p in params]
-            if sorted(i for i, _ in plan if i is not None) != list(range(self.arity)):
-                raise ValueError('every argument of a prepared query must appear once as a parameter')
+            if {i for i, _ in plan if i is not None} != set(range(self.arity)):
+                raise ValueError('every argument of a prepared query must appear as a parameter')
             hit = self._compiled[id(db)] = (db, sql, plan)
         return hit[1], hit[2]
 
@@ -202,8 +203,8 @@ class Prepared:
 
     def instances(self, model, *args):
         """The rows as `model` instances; the query must select every column of `model` in order."""
-        return [loaded(model, **{f.name: f.python_value(v) for f, v in zip(model._meta.sorted_fields, row)})
-                for row in self.rows(*args)]
+        split = _splitter(model)
+        return [split(row) for row in self.rows(*args)]
 
 
 def joined(row, *models):
@@ -211,12 +212,61 @@ def joined(row, *models):
     one clean instance per model; a model whose columns are all NULL (an outer join's miss) gives None."""
     out, at = [], 0
     for model in models:
-        fields = model._meta.sorted_fields
-        part = row[at:at + len(fields)]
-        at += len(fields)
-        out.append(None if all(v is None for v in part) else
-                   loaded(model, **{f.name: f.python_value(v) for f, v in zip(fields, part)}))
+        split = _splitter(model)
+        part = row[at:at + split.width]
+        at += split.width
+        out.append(None if part.count(None) == split.width else split(part))
     return out
+
+
+# Field types whose python_value gives back, unchanged, a value of the type this driver already returns
+# for them (exact types: a subclass may convert). Any other field is converted by its python_value.
+_NATIVE_ON_SQLITE = frozenset({pw.AutoField, pw.BigAutoField, pw.IntegerField, pw.BigIntegerField,
+                               pw.SmallIntegerField, pw.CharField, pw.FixedCharField, pw.TextField,
+                               pw.FloatField, pw.DoubleField})
+# psycopg2 returns dates, timestamps and booleans as Python's own
+_NATIVE_ON_POSTGRES = _NATIVE_ON_SQLITE | {pw.DateField, pw.DateTimeField, pw.BooleanField}
+_SPLITTERS = {}
+
+
+def _native(field, native):
+    if type(field) is pw.ForeignKeyField:
+        field = field.rel_field
+    return type(field) in native
+
+
+def _splitter(model):
+    """A function building a `model` instance from a row of its columns in _meta.sorted_fields order,
+    converting only the values this database's driver does not already return as the field's Python
+    type (on PostgreSQL a typical row converts nothing). Its `width` is the number of columns. Built
+    once per model and kind of database."""
+    db = database.obj
+    key = (model, type(db))
+    split = _SPLITTERS.get(key)
+    if split is not None:
+        return split
+    fields = model._meta.sorted_fields
+    names = tuple(f.name for f in fields)
+    native = _NATIVE_ON_POSTGRES if isinstance(db, pw.PostgresqlDatabase) else _NATIVE_ON_SQLITE
+    convert = tuple((i, f.python_value) for i, f in enumerate(fields) if not _native(f, native))
+    plain = all(f.accessor_class in _PLAIN_ACCESSORS for f in fields)
+    new, make = model.__new__, row_maker(model)
+
+    def split(part):
+        if convert:
+            part = list(part)
+            for i, python_value in convert:
+                part[i] = python_value(part[i])
+        if not plain:
+            return make(**dict(zip(names, part)))
+        obj = new(model)
+        obj.__data__ = dict(zip(names, part))
+        obj._dirty = set()
+        obj.__rel__ = {}
+        return obj
+    split.width = len(fields)
+    _SPLITTERS[key] = split
+    return split
 
 
 def loaded(model, **values):

@@ -60,6 +60,23 @@ def test_lookup_by_each_key(client, users):
     assert LookupLog.select().where((LookupLog.kind == 'person') & (LookupLog.person_id == twin.id)).count() == 1
 
 
+def test_a_lookup_by_id_number_logs_one_row_for_the_person(client, users):
+    """The lookup log's row of a lookup by ID number (on PostgreSQL written by the lookup's own
+    statement) counts people, not the rows the lookup reads (one per registered specialty), and names
+    the person found; an unknown number is logged with no person."""
+    person = make_person()
+    make_registration(person, make_enterprise(), ('建筑工程', '市政公用工程', '机电工程'))
+    unknown = '11010519491231002X'
+    login(client, 'helpdesk')
+    assert 'id="person-summary"' in _page(client, person.id_number)
+    assert 'id="no-match"' in _page(client, unknown)
+    rows = list(LookupLog.select().where(LookupLog.kind == 'id_number').order_by(LookupLog.id))
+    assert [(r.query, r.results, r.person_id, r.user_id) for r in rows] == [
+        (mask_id_number(person.id_number), 1, person.id, users['helpdesk'].id),
+        (mask_id_number(unknown), 0, None, users['helpdesk'].id)]
+    assert all(r.created_at is not None for r in rows)
+
+
 def test_malformed_queries_get_messages(client, users):
     login(client, 'helpdesk')
     cases = {'110105194912310021': '身份证号码校验位不正确', '1101051949': '请输入18位身份证号',

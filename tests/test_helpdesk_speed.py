@@ -9,7 +9,7 @@ from backoffice.intake import applications
 from backoffice.workflow import transitions
 from models import Application, Person, RefusalGround
 
-from .conftest import build_application, counted_queries, login, make_enterprise, make_person, make_registration
+from .conftest import TEST_DATABASE, build_application, counted_queries, login, make_enterprise, make_person, make_registration
 
 TODAY = datetime.date.today()
 
@@ -35,13 +35,14 @@ def _lookup_queries(client, person):
     return seen, page
 
 
-# the user (Flask-Login), the lookup log's INSERT, then backoffice.desks.helpdesk's three: the person
-# (read by ID number in the same statement) with the active registration with its enterprise,
-# province and specialties plus the person's one-of facts
-# (verified mobile, lapsed registration, external registration, sanction); the applications with their
-# enterprises and every timeline; the qualifications with their specialties. A fourth only for the
-# grounds of a refused latest application. (Before issue 15: 11 queries, 12 with the grounds.)
-LIMIT = 5
+# the user (Flask-Login), then backoffice.desks.helpdesk's: the person (read by ID number) with the
+# active registration with its enterprise, province and specialties plus the person's one-of facts
+# (verified mobile, lapsed registration, external registration, sanction), and the lookup log's INSERT
+# (on PostgreSQL written by the same statement); the applications with their enterprises and every
+# timeline, with the qualifications and their specialties. One more only for the grounds of a refused
+# latest application. (Before issue 15: 11 queries, 12 with the grounds; 5 before the INSERT and the
+# qualifications were folded in.)
+LIMIT = 3 if TEST_DATABASE.startswith('postgres') else 4
 
 
 @pytest.mark.parametrize('n_apps', [1, 6])

@@ -11,7 +11,7 @@ from models import (Application, ApplicationRefusalGround, AuditEvent, Enterpris
                     Person, Province, Qualification, RefusalGround, RegisteredSpecialty, Registration, Sanction,
                     Specialty, User)
 
-from backoffice.db import Prepared, joined
+from backoffice.db import Prepared, is_postgres, joined
 from backoffice.db import loaded as _loaded
 from backoffice.intake import applications
 from backoffice.workflow import rules, states, transitions
@@ -38,10 +38,18 @@ _LOG = Prepared(lambda user_id, query, kind, person_id, results, at: LookupLog.i
     user=user_id, query=query, kind=kind, person_id=person_id, results=results, created_at=at), arity=6)
 
 
-def _people_with_facts(number, today=None):
-    """[Person] with this ID number, the person carrying the rows of their facts (for person_summary)."""
+def _people_with_facts(number, today=None, log=None):
+    """[Person] with this ID number, the person carrying the rows of their facts (for person_summary).
+    log: (user, logged query) to write the lookup log's row for this lookup. On PostgreSQL the row is
+    written by the same statement (a data-modifying WITH): one round trip fewer on every lookup."""
     today = today or datetime.date.today()
-    rows = _PERSON_WITH_FACTS.rows(number, today, today)
+    if log is not None and is_postgres():
+        rows = _PERSON_WITH_FACTS_LOGGED.rows(number, today, today, log[0].id, log[1], now())
+    else:
+        rows = _PERSON_WITH_FACTS.rows(number, today, today)
+        if log is not None:
+            # the id number is unique: one person (their id leads each row) or none
+            _log(log[0], log[1], 'id_number', 1 if rows else 0, rows[0][0] if rows else None)
     if not rows:
         return []
     width = len(Person._meta.sorted_fields)
@@ -64,9 +72,9 @@ def find(user, query):
             number = validate_id_number(q)
         except ValidationError as exc:
             raise LookupError_(exc.message) from None
-        kind, people = 'id_number', _people_with_facts(number)
-        logged = mask_id_number(number)
-    elif REG_LIKE.match(q):
+        # logged by the lookup itself
+        return 'id_number', _people_with_facts(number, log=(user, mask_id_number(number)))
+    if REG_LIKE.match(q):
         number = q[:13]
         kind = 'reg_number'
         people = _BY_REG_NUMBER.instances(Person, number)
@@ -89,9 +97,10 @@ def log_view(user, person):
 
 # --- the person page: a fixed number of queries, composed once (db.Prepared) -------------------
 #
-# A lookup by ID number runs (besides the user's own row): the person, the lookup log's INSERT,
-# then the three queries below, and a fourth only when the latest application was refused (its
-# grounds). tests/test_helpdesk_speed.py counts them.
+# A lookup by ID number runs (besides the user's own row): the person with their facts, the lookup
+# log's INSERT (on PostgreSQL in the same statement), then the applications with the qualifications,
+# and one more only when the latest application was refused (its grounds).
+# tests/test_helpdesk_speed.py counts them.
 
 # 'active' written into the SQL, not bound: SQLite re-prepares a statement on every execution
 # when a bound value could choose a partial index (registration_one_active_per_person), which
@@ -178,8 +187,46 @@ _FACTS = Prepared(_facts_query, arity=3)
 # follows at once); the person's columns lead each row
 _PERSON_WITH_FACTS = Prepared(lambda number, ban_from, ban_until: _facts_query(
     None, ban_from, ban_until, person_columns=Person._meta.sorted_fields, where=(Person.id_number == number)), arity=3)
-_APPLICATIONS = Prepared(_applications_query)
-_QUALIFICATIONS = Prepared(_qualifications_query, arity=2)
+
+
+def _lookup_logged(number, ban_from, ban_until, user_id, logged, at):
+    """_PERSON_WITH_FACTS with the lookup log's row written by the same statement (PostgreSQL: a
+    data-modifying WITH runs once, whatever the query reads of it): the person is counted by the
+    INSERT's own SELECT, as find() logs it (the number of matches, the person's id when one)."""
+    person = Person.alias()
+    entry = LookupLog.insert_from(
+        person.select(pw.Cast(user_id, 'integer'), pw.Cast(logged, 'text'), pw.Value('id_number'),
+                      pw.fn.MIN(person.id), pw.fn.COUNT(person.id), pw.Cast(at, 'timestamp'))
+        .where(person.id_number == number),
+        fields=[LookupLog.user, LookupLog.query, LookupLog.kind, LookupLog.person_id, LookupLog.results,
+                LookupLog.created_at]).returning(LookupLog.id)
+    return (_facts_query(None, ban_from, ban_until, person_columns=Person._meta.sorted_fields,
+                         where=(Person.id_number == number))
+            .with_cte(entry.cte('lookup_logged')))
+
+
+_PERSON_WITH_FACTS_LOGGED = Prepared(_lookup_logged, arity=6)
+_APP_WIDTH = len(_applications_query(0).selected_columns)
+_QUALIFICATION_WIDTH = len(_qualifications_query(0, '').selected_columns)
+
+
+def _history_query(person_id, id_number):
+    """The applications with their timelines (_applications_query) and the qualifications
+    (_qualifications_query) in one statement: one round trip fewer on every person page. Each row
+    is (part, key, key, the application's columns, the qualification's columns): part 1 an
+    application's row (qualification columns NULL), part 2 a qualification's (application columns
+    NULL); the keys keep each part in its own order (applications newest first, each timeline in
+    order; qualifications by id)."""
+    null = pw.SQL('NULL')
+    apps = _applications_query(person_id)
+    apps = apps.order_by().select(pw.SQL('1'), pw.SQL('0') - Application.id, AuditEvent.id, *apps.selected_columns,
+                                  *[null] * _QUALIFICATION_WIDTH)
+    quals = _qualifications_query(person_id, id_number)
+    quals = quals.select(pw.SQL('2'), Qualification.id, null, *[null] * _APP_WIDTH, *quals.selected_columns)
+    return (apps + quals).order_by(pw.SQL('1'), pw.SQL('2'), pw.SQL('3'))
+
+
+_HISTORY = Prepared(_history_query, arity=2)
 _GROUNDS = Prepared(_grounds_query)
 
 # working days left to a deadline: the same two dates give the same count (the official schedule is
@@ -218,12 +265,23 @@ def _facts(person, today):
     return reg, specs, mobile, lapsed, other, ban
 
 
-def _applications(person):
+def _history(person):
+    """(applications, qualifications) as _applications and _qualifications read them, in one statement."""
+    apps, quals = [], []
+    for row in _HISTORY.rows(person.id, person.id_number):
+        if row[0] == 1:
+            apps.append(row[3:3 + _APP_WIDTH])
+        else:
+            quals.append(row[3 + _APP_WIDTH:])
+    return _applications(person, apps), _qualifications(person, quals)
+
+
+def _applications(person, rows):
     """[(Application with its enterprise, timeline)] newest first; the timeline as
     applications.timelines() gives it."""
     out, app, steps = [], None, None
     for (app_id, number, business_type, state, deadline, created_at, return_reason, correction_note, ent_id,
-         ent_name, event_id, event_at, role, action, comment) in _APPLICATIONS.rows(person.id):
+         ent_name, event_id, event_at, role, action, comment) in rows:
         if app is None or app.id != app_id:
             app = _loaded(Application, id=app_id, number=number, business_type=business_type, state=state,
                        deadline=Application.deadline.python_value(deadline),
@@ -238,31 +296,32 @@ def _applications(person):
     return out
 
 
-def _qualifications(person):
+def _qualifications(person, rows):
     issued_on = Qualification.issue_date.python_value
     return [_loaded(Qualification, id=qid, holder_name=name, holder_id_number=id_number, person=person.id,
                  issue_date=issued_on(issued), specialty=_loaded(Specialty, id=spec_id, name=spec_name))
-            for qid, name, id_number, issued, spec_id, spec_name in _QUALIFICATIONS.rows(person.id, person.id_number)]
+            for qid, name, id_number, issued, spec_id, spec_name in rows]
 
 
 def person_summary(person, today=None):
     """Everything a caller may ask about, with ID number and mobile masked.
 
-    Three queries whatever the person's history (a fourth for the grounds of a refusal), each
+    Two queries whatever the person's history (a third for the grounds of a refusal), each
     composed once (tests/test_helpdesk_speed.py): the active registration with its enterprise,
-    province and specialties and the person's one-of facts; the applications with their enterprises
-    and every timeline; the qualifications with their specialties. The rows are model instances
-    holding the columns the page and the standard answers read."""
+    province and specialties and the person's one-of facts (read with the person by a lookup by ID
+    number); the applications with their enterprises and every timeline, and the qualifications with
+    their specialties. The rows are model instances holding the columns the page and the standard
+    answers read."""
     today = today or datetime.date.today()
     reg, specs, account_mobile, lapsed, other, ban = _facts(person, today)
     apps = []
-    for app, steps in _applications(person):
+    history, quals = _history(person)
+    for app, steps in history:
         holder, waiting, deadline = applications.waiting_for(app)
         left = _working_days(today, deadline) if deadline and app.state in ('reported', 'accepted') else None
         apps.append({'app': app, 'type': states.BUSINESS_TYPES[app.business_type],
                      'state': states.STATES[app.state], 'holder': holder, 'waiting': waiting,
                      'deadline': deadline, 'working_days_left': left, 'timeline': steps})
-    quals = _qualifications(person)
     return {
         'person': person, 'id_number': mask_id_number(person.id_number),
         # the mobile verified by SMS at sign-up (their account's), else the one on record
