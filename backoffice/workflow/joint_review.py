@@ -16,6 +16,7 @@ from peewee import JOIN
 from models import (ApplicationSpecialty, JointOpinion, JointReviewerSpecialty, Specialty, User, database, now)
 
 from backoffice import audit
+from backoffice.db import Prepared, joined
 from backoffice.roles import JOINT_REVIEWER, REVIEWER
 from backoffice.workflow.calendar import add_working_days, working_days_between
 from backoffice.workflow.states import WorkflowError
@@ -49,12 +50,23 @@ def joint_specialties(app):
                 .order_by(Specialty.sort))
 
 
+# read on every application page (rules.Facts): composed once (db.Prepared)
+_OPINIONS = Prepared(lambda app_id: JointOpinion.select(JointOpinion, Specialty, User).join(Specialty)
+                     .switch(JointOpinion).join(User, JOIN.LEFT_OUTER, on=(JointOpinion.reviewer == User.id))
+                     .where(JointOpinion.application == app_id).order_by(Specialty.sort, JointOpinion.id))
+
+
 def opinions(app):
-    """The opinions of app in specialty order, each with its specialty and reviewer (one query)."""
-    return list(JointOpinion.select(JointOpinion, Specialty, User).join(Specialty)
-                .switch(JointOpinion).join(User, JOIN.LEFT_OUTER, on=(JointOpinion.reviewer == User.id),
-                                           attr='reviewer')
-                .where(JointOpinion.application == app).order_by(Specialty.sort))
+    """The opinions of app (an instance or an id) in specialty order, each with its specialty and
+    reviewer (one query)."""
+    out = []
+    for row in _OPINIONS.rows(getattr(app, 'id', app)):
+        opinion, spec, reviewer = joined(row, JointOpinion, Specialty, User)
+        opinion.__rel__['specialty'] = spec
+        if reviewer is not None:
+            opinion.__rel__['reviewer'] = reviewer
+        out.append(opinion)
+    return out
 
 
 # `reads` below: an object whose joint_specialties() and opinions() answer for app once per page or

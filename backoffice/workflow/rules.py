@@ -297,34 +297,52 @@ def addition_specialties_new(ctx):
         return f'以下专业已经注册，不能增项：{"、".join(again)}'
 
 
+def _external_conflict_query(with_enterprise):
+    def build(id_number, uscc=None):
+        which = (ExternalRegistration.id_number == id_number) & (ExternalRegistration.active == True)  # noqa: E712
+        if with_enterprise:
+            which &= ExternalRegistration.enterprise_uscc != uscc
+        return (ExternalRegistration.select(ExternalRegistration.id, ExternalRegistration.category,  # what the message names
+                                            ExternalRegistration.reg_number, ExternalRegistration.enterprise_name)
+                .where(which).order_by(ExternalRegistration.id).limit(1))
+    return build
+
+
+# the guards every application page checks (transitions.review): composed once (db.Prepared)
+_EXTERNAL_CONFLICT = {True: Prepared(_external_conflict_query(True), arity=2),
+                      False: Prepared(_external_conflict_query(False))}
+
+
 def no_external_conflict(ctx):
     """FAQ 9: a registration at another enterprise (二级建造师, another profession) blocks this one;
     one at the same enterprise (same USCC) does not."""
     ent = ctx.app.enterprise
-    query = ((ExternalRegistration.id_number == ctx.app.person.id_number)
-             & (ExternalRegistration.active == True))  # noqa: E712
-    if ent is not None:
-        query &= (ExternalRegistration.enterprise_uscc != ent.uscc)
-    other = (ExternalRegistration.select(ExternalRegistration.id, ExternalRegistration.category,   # what the message names
-                                        ExternalRegistration.reg_number, ExternalRegistration.enterprise_name)
-             .where(query).first())
-    if other is not None:
-        where = f'在“{other.enterprise_name}”' if other.enterprise_name else ''
-        return (f'全国建筑市场监管公共服务平台显示您已{where}注册为{other.category}'
-                f'（{other.reg_number}），不能在两个或者两个以上单位注册')
+    id_number = ctx.app.person.id_number
+    found = (_EXTERNAL_CONFLICT[True].rows(id_number, ent.uscc) if ent is not None
+             else _EXTERNAL_CONFLICT[False].rows(id_number))
+    if found:
+        _id, category, reg_number, enterprise_name = found[0]
+        where = f'在“{enterprise_name}”' if enterprise_name else ''
+        return (f'全国建筑市场监管公共服务平台显示您已{where}注册为{category}'
+                f'（{reg_number}），不能在两个或者两个以上单位注册')
+
+
+_OTHER_OPEN_APPLICATION = Prepared(lambda person_id, app_id: Application.select(
+    Application.id, Application.number, Application.business_type, Application.state).where(  # what the message names
+    (Application.person == person_id) & (Application.id != app_id)
+    & (Application.state.in_(OPEN_STATES)) & (Application.state != 'draft')
+    & (Application.business_type != 'info_change')
+    # a confirmed 注销 has already taken effect; it only waits to be listed in an announcement
+    & ~((Application.business_type == 'cancellation') & (Application.state == 'approved')))
+    .order_by(Application.id).limit(1), arity=2)
 
 
 def no_other_open_application(ctx):
-    other = (Application.select(Application.id, Application.number, Application.business_type,  # what the message names
-                                Application.state).where(
-        (Application.person == ctx.app.person) & (Application.id != ctx.app.id)
-        & (Application.state.in_(OPEN_STATES)) & (Application.state != 'draft')
-        & (Application.business_type != 'info_change')
-        # a confirmed 注销 has already taken effect; it only waits to be listed in an announcement
-        & ~((Application.business_type == 'cancellation') & (Application.state == 'approved'))).first())
-    if other is not None:
-        return (f'您有正在办理的{BUSINESS_TYPES[other.business_type]}申请（{other.number}，'
-                f'{STATES[other.state]}），办结后才能提交新的申请')
+    found = _OTHER_OPEN_APPLICATION.rows(ctx.app.person_id, ctx.app.id)
+    if found:
+        _id, number, business_type, state = found[0]
+        return (f'您有正在办理的{BUSINESS_TYPES[business_type]}申请（{number}，'
+                f'{STATES[state]}），办结后才能提交新的申请')
 
 
 def still_applicable(ctx):
@@ -417,9 +435,15 @@ def enterprise_confirmation_overdue(ctx):
                 '请先联系聘用企业确认')
 
 
+_ACTIVE_SANCTION = Prepared(lambda person_id, today: Sanction.select().where(
+    (Sanction.person == person_id) & (Sanction.starts_on <= today) & (Sanction.ends_on >= today))
+    .order_by(Sanction.ends_on.desc()).limit(1), arity=2)
+
+
 def active_sanction(person, today):
-    return (Sanction.select().where((Sanction.person == person) & (Sanction.starts_on <= today)
-                                    & (Sanction.ends_on >= today)).order_by(Sanction.ends_on.desc()).first())
+    """The person's (an instance or an id) ban running on `today`, or None; the one ending last."""
+    found = _ACTIVE_SANCTION.instances(Sanction, getattr(person, 'id', person), today)
+    return found[0] if found else None
 
 
 def not_banned(ctx):
