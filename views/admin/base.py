@@ -4,7 +4,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.model import template as row_templates, typefmt
-from markupsafe import Markup
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from flask_login import current_user
 from wtforms import validators as wv
 
@@ -380,7 +381,43 @@ class SecureModelView(RoleMixin, ModelView):
         if 'list_columns' in kwargs:                  # the list asks this once per page, not once per cell
             kwargs.setdefault('editable_list_columns',
                               frozenset(c for c, _name in kwargs['list_columns'] if self.is_editable(c)))
+            kwargs.setdefault('row_cells', self._cells_drawer([c for c, _name in kwargs['list_columns']]))
         return super().render(template, **kwargs)
+
+    def _cells_drawer(self, columns):
+        """A row's cells (`<td class="col-…">value</td>` for each column) drawn in one call: what the
+        list template's loop over the columns draws with get_value(row, c), escaped as Jinja escapes it,
+        without a template loop, a context call and the type formatters' isinstance walk per cell (a
+        queue page of 20 rows has 140 cells). A view that reads its list values another way
+        (get_list_value or _get_list_value overridden) is drawn through get_list_value."""
+        opened = [(c, Markup('<td class="col-%s">') % c) for c in columns]
+        own = (type(self).get_list_value is ModelView.get_list_value
+               and type(self)._get_list_value is ModelView._get_list_value)
+        value_of = self._list_value if own else self.get_list_value
+
+        @pass_context
+        def draw(context, row):
+            return Markup(''.join([f'{td}{escape(value_of(context, row, c))}</td>' for c, td in opened]))
+        return draw
+
+    def _list_value(self, context, row, name):
+        """Flask-Admin's _get_list_value for the list (column_formatters, choices, column_type_formatters:
+        the first type formatter the value is an instance of), that formatter found once per type."""
+        fmt = self.column_formatters.get(name)
+        value = fmt(self, context, row, name) if fmt is not None else self._get_field_value(row, name)
+        choices = self._column_choices_map.get(name)
+        if choices:
+            return choices.get(value) or value
+        formatters = self.__dict__.get('_list_type_formatter_of')
+        if formatters is None:
+            formatters = self._list_type_formatter_of = {}
+        kind = type(value)
+        try:
+            type_fmt = formatters[kind]
+        except KeyError:
+            type_fmt = formatters[kind] = next((f for t, f in self.column_type_formatters.items()
+                                                if isinstance(value, t)), None)
+        return value if type_fmt is None else type_fmt(self, value, name)
 
     @property
     def can_create(self):
