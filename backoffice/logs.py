@@ -26,9 +26,19 @@ ID_MASK, MOBILE_MASK = '[身份证号已隐去]', '[手机号已隐去]'
 _STANDARD = set(vars(logging.LogRecord('x', 0, '', 0, '', (), None))) | {'message', 'asctime', 'taskName'}
 
 
+# 1 for an ASCII digit, 0 for any other byte: an ASCII text holds eleven digits in a row, the least
+# either number needs, when its translation holds eleven ones in a row
+_DIGIT_BYTES = bytes(1 if 48 <= i <= 57 else 0 for i in range(256))
+_ELEVEN_DIGITS = b'\x01' * 11
+
+
 def scrub(text):
     """The text with every full ID number and mobile number replaced."""
     if not text:
+        return text
+    # most lines (an access line, a path) are ASCII without eleven digits in a row: neither pattern can
+    # match them, and the patterns' scan cost about 25 µs on an access line (issue 10)
+    if text.isascii() and _ELEVEN_DIGITS not in text.encode('ascii').translate(_DIGIT_BYTES):
         return text
     return MOBILE_RE.sub(MOBILE_MASK, ID_NUMBER_RE.sub(ID_MASK, text))
 

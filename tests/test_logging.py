@@ -8,6 +8,7 @@ import threading
 import urllib.request
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from werkzeug.serving import make_server
 
 from backoffice import logs
@@ -48,6 +49,26 @@ def test_scrub_ids_and_mobiles():
         f'身份证 {logs.ID_MASK} 电话 {logs.MOBILE_MASK} 止'
     assert logs.scrub('/?id_number=110105198506151234&x=1') == f'/?id_number={logs.ID_MASK}&x=1'
     assert logs.scrub('order 12345 at 2026-11-25, 1391234') == 'order 12345 at 2026-11-25, 1391234'
+
+
+# digits of several kinds (ASCII, full-width, Arabic-Indic: the mobile pattern's \\d takes any), the ID
+# number's X, separators, Chinese
+_SCRUB_ALPHABET = '0123456789' * 4 + 'Xx /?=&-.' + '１２３٣' + '身份证号手机'
+
+
+@given(st.text(alphabet=_SCRUB_ALPHABET, max_size=60))
+@settings(max_examples=400, deadline=None)
+def test_scrub_answers_as_its_patterns_do(text):
+    """scrub's shortcut (an ASCII text without eleven digits in a row is returned as it is) never
+    changes its answer: it equals the two patterns applied in full, for any text."""
+    assert logs.scrub(text) == logs.MOBILE_RE.sub(logs.MOBILE_MASK, logs.ID_NUMBER_RE.sub(logs.ID_MASK, text))
+
+
+def test_scrub_masks_numbers_in_ascii_and_other_text():
+    for text in ('q=13912345678', 'q=11010519850615123X', 'a 110105198506151234 b', '手机13912345678',
+                 'x 13１２３４５６７８９ y'):             # a mobile's last nine digits full-width
+        assert logs.scrub(text) != text, text
+    assert logs.scrub('id=1391234567 n=2026112510315') == 'id=1391234567 n=2026112510315'
 
 
 def test_every_record_is_scrubbed_and_json(captured, caplog):

@@ -232,3 +232,27 @@ def test_on_postgresql_a_rested_connection_the_server_dropped_is_replaced(app):
         assert second != first and 'SELECT 1' in ran
     finally:
         pool.close_all()
+
+
+def test_the_public_frame_drawn_once_follows_the_visitor_and_the_script_root(app, password_hash):
+    """The style sheets, scripts and an anonymous visitor's menu are drawn once per app (views/layout.py):
+    a signed-in applicant still gets their own menu (their name, 我的业务, 退出登录) and an anonymous
+    visitor never does; an app served under a prefix gets its addresses with the prefix."""
+    from .conftest import login, make_user
+    holder = make_user('frame_holder', password_hash, role='applicant', person=make_person(name='己六'),
+                       mobile='13822223333')
+    anonymous = app.test_client()
+    for _ in range(2):                                    # drawn, then reused
+        page = anonymous.get('/search').get_data(as_text=True)
+        assert 'href="/login"' in page and '退出登录' not in page and 'href="/static/css/app.css"' in page
+    applicant = app.test_client()
+    assert login(applicant, holder.username).status_code == 302
+    page = applicant.get('/search').get_data(as_text=True)
+    assert '退出登录' in page and '我的业务' in page and holder.name in page
+    assert 'name="csrf-token"' in page
+    page = anonymous.get('/search').get_data(as_text=True)
+    assert '退出登录' not in page and '我的业务' not in page and 'name="csrf-token"' not in page
+    prefixed = app.test_client().get('/search', base_url='http://localhost/registry/').get_data(as_text=True)
+    assert 'href="/registry/static/css/app.css"' in prefixed and 'href="/registry/login"' in prefixed
+    page = anonymous.get('/search').get_data(as_text=True)
+    assert 'href="/static/css/app.css"' in page and '/registry/' not in page

@@ -29,6 +29,8 @@ def register_views(app):
     # templates mask through the one rule in backoffice.validators, never by slicing
     app.add_template_filter(mask_id_number, 'mask_id')
     app.add_template_filter(mask_mobile, 'mask_mobile')
+    from . import layout
+    layout.init_app(app)                   # the public pages' frame, drawn once (views/layout.py)
 
     # Flask-Admin's return addresses (`url=`) go through the one safe-redirect check as well.
     import flask_admin.helpers
