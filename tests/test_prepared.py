@@ -256,3 +256,14 @@ def test_the_public_frame_drawn_once_follows_the_visitor_and_the_script_root(app
     assert 'href="/registry/static/css/app.css"' in prefixed and 'href="/registry/login"' in prefixed
     page = anonymous.get('/search').get_data(as_text=True)
     assert 'href="/static/css/app.css"' in page and '/registry/' not in page
+
+
+def test_the_public_frame_keeps_a_bounded_number_of_script_roots(app):
+    """A client sending a new script root on every request (X-Forwarded-Prefix behind ProxyFix) does not
+    grow the frame cache: at most views.layout.MAX_ENTRIES entries, the rest drawn each time, correctly."""
+    from views import layout
+    client = app.test_client()
+    for i in range(layout.MAX_ENTRIES + 20):
+        page = client.get('/search', base_url=f'http://localhost/p{i}/').get_data(as_text=True)
+        assert f'href="/p{i}/static/css/app.css"' in page and f'href="/p{i}/login"' in page
+    assert len(app.extensions['registry_page_fragments']) <= layout.MAX_ENTRIES

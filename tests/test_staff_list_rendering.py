@@ -249,3 +249,16 @@ def test_every_list_draws_the_cells_flask_admin_draws(app, monkeypatch):
                 compared.add(view.endpoint)
     # the lists with rows in the demo data, queues and registry lists among them
     assert {'application', 'registration', 'person', 'enterprise', 'review_queue'} <= compared, compared
+
+
+def test_a_type_formatter_of_two_arguments_is_still_called_as_flask_admin_calls_it(app, monkeypatch):
+    """Flask-Admin still accepts an old type formatter taking (view, value): the one-call cells do too."""
+    import warnings
+    from .conftest import make_person
+    person = make_person(name='庚七')
+    view = next(v for v in app.extensions['admin'][0]._views if getattr(v, 'endpoint', '') == 'person')
+    monkeypatch.setattr(view, 'column_type_formatters', {str: lambda v, value: f'[{value}]'})
+    monkeypatch.setattr(view, '_list_type_formatter_of', {}, raising=False)
+    with app.test_request_context(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        assert view._list_value(None, person, 'name') == '[庚七]'

@@ -6,6 +6,12 @@ from flask import current_app, request
 from markupsafe import Markup
 
 
+# The script root can come from a proxy's X-Forwarded-Prefix (ProxyFix): entries for at most this many
+# are kept, and any other is drawn each time, so that a client sending a new prefix on every request
+# cannot grow the cache.
+MAX_ENTRIES = 32
+
+
 def page_fragment(name, caller=None):
     """`{% call page_fragment('name') %}…{% endcall %}`: the block drawn once per app and script root.
     Only for a block that reads nothing of the request, the user or the page but addresses."""
@@ -13,7 +19,9 @@ def page_fragment(name, caller=None):
     key = (name, request.script_root)
     html = cache.get(key)
     if html is None:
-        html = cache[key] = Markup(str(caller()))
+        html = Markup(str(caller()))
+        if len(cache) < MAX_ENTRIES:
+            cache[key] = html
     return html
 
 

@@ -442,6 +442,8 @@ _ACTIVE_SANCTION = Prepared(lambda person_id, today: Sanction.select().where(
 
 def active_sanction(person, today):
     """The person's (an instance or an id) ban running on `today`, or None; the one ending last."""
+    if isinstance(today, datetime.datetime):          # compared as a day, as the columns are dates
+        today = today.date()
     found = _ACTIVE_SANCTION.instances(Sanction, getattr(person, 'id', person), today)
     return found[0] if found else None
 

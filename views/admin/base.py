@@ -417,7 +417,13 @@ class SecureModelView(RoleMixin, ModelView):
         except KeyError:
             type_fmt = formatters[kind] = next((f for t, f in self.column_type_formatters.items()
                                                 if isinstance(value, t)), None)
-        return value if type_fmt is None else type_fmt(self, value, name)
+        if type_fmt is None:
+            return value
+        try:
+            return type_fmt(self, value, name)
+        except TypeError:               # a formatter of two arguments: Flask-Admin's own handling
+            return ModelView._get_list_value(self, context, row, name, self.column_formatters,
+                                             self.column_type_formatters)
 
     @property
     def can_create(self):
