@@ -262,3 +262,17 @@ def test_a_type_formatter_of_two_arguments_is_still_called_as_flask_admin_calls_
     with app.test_request_context(), warnings.catch_warnings():
         warnings.simplefilter('ignore')
         assert view._list_value(None, person, 'name') == '[庚七]'
+
+
+def test_the_staff_layout_cache_is_bounded_whatever_script_root_a_client_sends(client, users, monkeypatch):
+    """The staff layout's fragments are keyed by the script root, which a proxy's X-Forwarded-Prefix can
+    set: a client sending a new one on every request does not grow the cache, and each page still gets
+    its own prefix in its menu."""
+    login(client, 'reviewer')
+    view = next(v for v in app_views(client) if getattr(v, 'endpoint', None) == 'review_queue')
+    monkeypatch.setattr(SecureModelView, 'STAFF_FRAGMENTS_MAX', 8)
+    for i in range(12):
+        page = client.get('/admin/review_queue/', base_url=f'http://localhost/s{i}/')
+        assert page.status_code == 200
+        assert f'href="/s{i}/admin/' in page.get_data(as_text=True)
+        assert len(view.admin.__dict__.get('_staff_fragments', {})) <= 8

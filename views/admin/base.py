@@ -14,6 +14,7 @@ from backoffice.validators import ValidationError
 from backoffice import audit
 from backoffice.db import model_rows, row_maker
 from models import database
+from views.layout import drawn_once
 
 def _guard_select_fields():
     """wtf-peewee's select fields look a submitted value up as a primary key as it comes: '' or 'abc'
@@ -105,8 +106,9 @@ class RoleMixin:
     # Fragments that carry the page's CSP nonce, when Flask-Admin is given a nonce generator: never cached.
     _NONCE_FRAGMENTS = frozenset({'head_css', 'tail_js', 'list_head', 'list_tail_js', 'actions_script'})
     # fragments that also vary with the request (a list's query string): at most this many kept per app,
-    # and a longer query string is not kept at all
-    VARYING_FRAGMENTS_MAX, VARY_MAX_LENGTH = 2000, 512
+    # and a longer query string is not kept at all; the others (name × role × view × script root, which a
+    # proxy's X-Forwarded-Prefix can set) at most STAFF_FRAGMENTS_MAX
+    VARYING_FRAGMENTS_MAX, VARY_MAX_LENGTH, STAFF_FRAGMENTS_MAX = 2000, 512, 5000
 
     def _staff_fragment(self, name, vary=None, caller=None):
         """A part of the staff page layout (admin/staff_base.html) drawn once per role, view and script
@@ -120,20 +122,14 @@ class RoleMixin:
         user = current_user
         key = (name, user.role if user.is_authenticated else None, self.endpoint, request.script_root)
         if vary is None:
-            cache = admin.__dict__.setdefault('_staff_fragments', {})
-        else:
-            # a list's menu, filter form and column headings: what the query string asks for (sort,
-            # search, filters, page size) and nothing else of the request or the user
-            if len(vary) > self.VARY_MAX_LENGTH:
-                return caller()
-            cache = admin.__dict__.setdefault('_staff_fragments_varying', {})
-            if len(cache) >= self.VARYING_FRAGMENTS_MAX:
-                cache.clear()
-            key += (vary,)
-        html = cache.get(key)
-        if html is None:
-            html = cache[key] = Markup(str(caller()))
-        return html
+            return drawn_once(admin.__dict__.setdefault('_staff_fragments', {}), key, caller,
+                              self.STAFF_FRAGMENTS_MAX)
+        # a list's menu, filter form and column headings: what the query string asks for (sort, search,
+        # filters, page size) and nothing else of the request or the user
+        if len(vary) > self.VARY_MAX_LENGTH:
+            return caller()
+        return drawn_once(admin.__dict__.setdefault('_staff_fragments_varying', {}), key + (vary,), caller,
+                          self.VARYING_FRAGMENTS_MAX)
 
 
 class StaffIndexView(RoleMixin, AdminIndexView):
